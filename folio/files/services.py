@@ -1,0 +1,168 @@
+"""Storing files. Every write goes through ``file_store`` inside ``atomic_with_files`` so that a failed
+request leaves neither a row without its file nor a file without its row."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import shutil
+import subprocess
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from folio.files.inspect import FileRejected, inspect_bytes
+from folio.files.models import OcrStatus, StoredFile, TextSource
+
+log = logging.getLogger(__name__)
+_local = threading.local()
+
+__all__ = ["FileRejected", "atomic_with_files", "file_store", "file_open", "file_ocr", "ocr_available"]
+
+
+@contextlib.contextmanager
+def atomic_with_files() -> Iterator[None]:
+    """``transaction.atomic`` that also deletes the files stored inside the block if it fails.
+    (An outer transaction that rolls back later leaves orphans that ``sweep_orphan_files`` removes.)"""
+    stack: list[list[str]] = getattr(_local, "stack", [])
+    _local.stack = stack
+    stored: list[str] = []
+    stack.append(stored)
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        for name in stored:
+            with contextlib.suppress(Exception):
+                default_storage.delete(name)
+        raise
+    finally:
+        stack.pop()
+        if stack:
+            stack[-1].extend(stored)
+
+
+def max_upload_bytes() -> int:
+    return int(settings.FOLIO_MAX_UPLOAD_MB) * 1024 * 1024
+
+
+def read_upload(upload: Any) -> bytes:
+    """Read an uploaded file, refusing it as soon as it passes the size limit."""
+    limit = max_upload_bytes()
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
+        total += len(chunk)
+        if total > limit:
+            inspect_bytes(b"x" * (limit + 1), max_bytes=limit)  # raises the standard too_large message
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def file_store(*, organization: Any, name: str, data: bytes, actor: Any | None = None) -> StoredFile:
+    """Inspect, hash and store ``data``; must run inside ``atomic_with_files``."""
+    stack = getattr(_local, "stack", None)
+    if not stack:
+        raise RuntimeError("file_store must run inside atomic_with_files()")
+    info = inspect_bytes(data, max_bytes=max_upload_bytes())
+    now = timezone.now()
+    storage_name = f"{organization.slug}/{now:%Y/%m}/{uuid.uuid4().hex}{info.extension}"
+    saved_name = default_storage.save(storage_name, ContentFile(data))
+    stack[-1].append(saved_name)
+    needs_ocr = info.content_type.startswith("image/") or (
+        info.content_type == "application/pdf" and len(info.text.strip()) < 20
+    )
+    ocr_status = OcrStatus.NOT_NEEDED
+    if needs_ocr:
+        ocr_status = OcrStatus.PENDING if ocr_enabled() else OcrStatus.DISABLED
+    clean_name = Path(name or "documento").name[:255] or "documento"
+    return StoredFile.objects.create(
+        organization=organization,
+        storage_name=saved_name,
+        original_name=clean_name,
+        content_type=info.content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        pages=info.pages,
+        text=info.text,
+        text_source=TextSource.EMBEDDED if info.text.strip() else TextSource.NONE,
+        ocr_status=ocr_status,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+def file_open(stored: StoredFile) -> Any:
+    return default_storage.open(stored.storage_name, "rb")
+
+
+def ocr_available() -> bool:
+    try:
+        import ocrmypdf  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("tesseract") is not None
+
+
+def ocr_enabled() -> bool:
+    return bool(settings.FOLIO_OCR_ENABLED) and ocr_available()
+
+
+def _tesseract_has_spanish() -> bool:
+    try:
+        out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=20, check=False)
+    except OSError:
+        return False
+    return "spa" in out.stdout.split()
+
+
+def file_ocr(*, stored: StoredFile) -> StoredFile:
+    """Recognise Spanish text in a scan. The original stays untouched: OCR text is search data only."""
+    import ocrmypdf
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    language = ["spa"] if _tesseract_has_spanish() else ["eng"]
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.pdf"
+        with file_open(stored) as fh:
+            data = fh.read()
+        if stored.is_image:
+            from io import BytesIO
+
+            with Image.open(BytesIO(data)) as img:
+                frames = []
+                for i in range(getattr(img, "n_frames", 1)):
+                    img.seek(i)
+                    frames.append(img.convert("RGB"))
+                frames[0].save(src, "PDF", resolution=300.0, save_all=True, append_images=frames[1:])
+        else:
+            src.write_bytes(data)
+        out = Path(tmp) / "out.pdf"
+        try:
+            ocrmypdf.ocr(
+                src, out, language=language, output_type="pdf", skip_text=True, progress_bar=False,
+                optimize=0, jobs=1,
+            )
+            pdf = pdfium.PdfDocument(str(out))
+            text = "\n".join(pdf[i].get_textpage().get_text_bounded() for i in range(len(pdf)))
+            pdf.close()
+        except Exception:
+            log.exception("OCR failed for stored file %s", stored.pk)
+            StoredFile.objects.filter(pk=stored.pk).update(ocr_status=OcrStatus.FAILED)
+            stored.ocr_status = OcrStatus.FAILED
+            return stored
+    stored.text = text.replace("\x00", " ")[:200_000]
+    stored.text_source = TextSource.OCR
+    stored.ocr_status = OcrStatus.DONE
+    stored.save(update_fields=["text", "text_source", "ocr_status"])
+    return stored

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from folio.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("", include(("folio.core.urls", "core"))),
+    path("", include("folio.accounts.urls")),
+    path("", include("folio.registry.urls")),
+    path("verificar/", include("folio.verification.urls")),
+    path("api/v1/", include("folio.api.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -36,7 +36,7 @@ typecheck: install
 	$(BIN)/mypy folio
 
 messages: install
-	$(BIN)/python manage.py makemessages -l es --no-obsolete --no-location
+	$(BIN)/python manage.py makemessages -l es --no-obsolete --no-location --ignore=bench --ignore=var
 	$(BIN)/python manage.py compilemessages -l es
 
 bench: install

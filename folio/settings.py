@@ -7,8 +7,10 @@ the same file reads the same variables everywhere.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -122,6 +124,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"].setdefault("TEST", {})
+    # Tests use a database file, not SQLite's shared in-memory one, so that threads and live servers see real
+    # WAL + IMMEDIATE locking (an in-memory shared cache fails with "table is locked" instead of waiting).
+    # One file per test process, so parallel runs never clobber each other's database.
+    DATABASES["default"]["TEST"].setdefault(
+        "NAME", str(Path(tempfile.gettempdir()) / f"folio-test-{os.getpid()}.sqlite3")
+    )
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
@@ -227,6 +235,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RegistrationStatusEnum": "folio.registry.models.RegistrationStatus",
+        "RoutingStatusEnum": "folio.registry.models.RoutingStatus",
+        "DeliveryMethodEnum": "folio.registry.models.DeliveryMethod",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------------

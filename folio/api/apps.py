@@ -5,3 +5,6 @@ class ApiConfig(AppConfig):
     name = "folio.api"
     label = "api"
     verbose_name = "API"
+
+    def ready(self) -> None:
+        from folio.api import schema  # noqa: F401  (registers the OpenAPI extension)

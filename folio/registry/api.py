@@ -146,7 +146,7 @@ def _detail(request: Request, pk: int) -> Registration:
 
 class RegistrationListView(APIView):
     @extend_schema(
-        summary="Search registrations",
+        summary="Search registrations", operation_id="registrations_search",
         parameters=[OpenApiParameter(n, str, required=False) for n in
                     ("q", "book", "status", "folio", "party", "date_from", "date_to", "unit_id", "document_type",
                      "page")],

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "folio.files",
     "folio.verification",
     "folio.registry",
+    "folio.case_files",
     "folio.api",
 ]
 

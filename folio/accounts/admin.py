@@ -10,7 +10,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "get_full_name", "organization", "unit", "is_active"]
     list_filter = ["organization", "roles", "is_active"]
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *BaseUserAdmin.fieldsets,  # type: ignore[misc]
         (_("Folio"), {"fields": ["organization", "unit", "position", "run_number", "run_dv", "roles"]}),
     )
     filter_horizontal = ["roles", "groups", "user_permissions"]

@@ -47,3 +47,6 @@ class AuditChainHead(models.Model):
     chain = models.BigIntegerField(primary_key=True)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"chain {self.chain} at {self.seq}"

@@ -32,9 +32,12 @@ def verify_chains(batch_size: int = 5000) -> tuple[int, list[ChainProblem]]:
         for event in qs.iterator(chunk_size=batch_size):
             checked += 1
             if event.seq != expected_seq:
-                problems.append(ChainProblem(chain, event.seq, f"expected seq {expected_seq}, found {event.seq}: rows removed or reordered"))
+                problems.append(ChainProblem(
+                    chain, event.seq, f"expected seq {expected_seq}, found {event.seq}: rows removed or reordered"))
             if event.prev_hash != prev:
-                problems.append(ChainProblem(chain, event.seq, "prev_hash does not match the previous row: a row was removed, inserted or reordered"))
+                problems.append(ChainProblem(
+                    chain, event.seq,
+                    "prev_hash does not match the previous row: a row was removed, inserted or reordered"))
             if compute_hash(event) != event.hash:
                 problems.append(ChainProblem(chain, event.seq, "content does not match its hash: the row was altered"))
             prev = event.hash
@@ -44,5 +47,6 @@ def verify_chains(batch_size: int = 5000) -> tuple[int, list[ChainProblem]]:
         if head is None:
             problems.append(ChainProblem(chain, None, "chain has rows but no head"))
         elif head.seq != last_seq or (last_seq and head.hash != prev):
-            problems.append(ChainProblem(chain, head.seq, f"head says seq {head.seq} but the last row is {last_seq}: rows removed from the end"))
+            problems.append(ChainProblem(
+                chain, head.seq, f"head says seq {head.seq} but the last row is {last_seq}: rows removed from the end"))
     return checked, problems

@@ -34,7 +34,7 @@ UNITS = [
 ]
 
 # username, first, last, unit, roles, position
-STAFF = [
+STAFF: list[tuple[str, str, str, str, list[str], str]] = [
     ("admin.lota", "Andrea", "Muñoz Riquelme", "TI", [RoleCode.ADMIN], "Administradora de Folio"),
     ("partes.lota", "Patricia", "Soto Sandoval", "OP", [RoleCode.REGISTRY], "Encargada Oficina de Partes"),
     ("dom.lota", "Daniel", "Orellana Mella", "DOM", [RoleCode.OFFICIAL], "Arquitecto DOM"),
@@ -146,7 +146,7 @@ def load(*, registrations: int = 300, seed: int = 2026) -> list[tuple[str, str, 
                                   UNITS[:4])
     NonWorkingDay.objects.get_or_create(organization=lota, date=dt.date(2026, 12, 24),
                                         defaults={"reason": "Feriado comunal (decreto alcaldicio)"})
-    users = {s[0]: ensure_user(lota, *s) for s in STAFF}
+    users = {s[0]: ensure_user(lota, s[0], s[1], s[2], s[3], list(s[4]), s[5]) for s in STAFF}
     ensure_user(coronel, "partes.coronel", "Claudia", "Reyes Sepúlveda", "OP", [RoleCode.REGISTRY],
                 "Encargada Oficina de Partes")
     ensure_user(None, "superadmin", "Soporte", "Folio", None, [], "Administración de la plataforma", superuser=True)
@@ -207,7 +207,7 @@ def _registrations(org: Organization, users: dict[str, User], count: int, rng: r
             official = staff_by_unit.get(unit_code)
             if official is None:
                 continue
-            routing = reg.routings.first()
+            routing = reg.routings.get()
             services.routing_acknowledge(actor=official, routing=routing)
             if stage < 0.6:
                 continue

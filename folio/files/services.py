@@ -27,7 +27,7 @@ from folio.files.models import OcrStatus, StoredFile, TextSource
 log = logging.getLogger(__name__)
 _local = threading.local()
 
-__all__ = ["FileRejected", "atomic_with_files", "file_store", "file_open", "file_ocr", "ocr_available"]
+__all__ = ["FileRejected", "atomic_with_files", "file_ocr", "file_open", "file_store", "ocr_available"]
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -26,7 +27,8 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class MultipleFileField(forms.FileField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.txt,.xml,.docx,.xlsx,.odt"}))
+        accept = ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.txt,.xml,.docx,.xlsx,.odt"
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": accept}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> Any:
@@ -63,7 +65,7 @@ class RegistrationForm(forms.Form):
                                           initial=AccessLevel.PUBLIC)
     sensitive_data = forms.BooleanField(label=_("Contains sensitive personal data"), required=False)
     keywords = forms.CharField(label=_("Keywords"), required=False, max_length=500)
-    files = MultipleFileField(label=_("Documents"), required=False,
+    files = MultipleFileField(label=_("Documents"), required=False,  # type: ignore[assignment]
                               help_text=_("PDF, images or office files; the first one is the main document."))
     submission_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
@@ -84,11 +86,11 @@ class IncomingForm(RegistrationForm):
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(organization=organization, is_active=True)
+        self.fields["unit"].queryset = Unit.objects.filter(organization=organization, is_active=True)  # type: ignore[attr-defined]
 
     def clean_received_at(self) -> Any:
         value = self.cleaned_data.get("received_at")
-        if value and value > timezone.now() + timezone.timedelta(minutes=5):
+        if value and value > timezone.now() + dt.timedelta(minutes=5):
             raise forms.ValidationError(_("The reception date cannot be in the future."))
         return value
 
@@ -103,7 +105,7 @@ class OutgoingForm(RegistrationForm):
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(organization=organization, is_active=True)
+        self.fields["unit"].queryset = Unit.objects.filter(organization=organization, is_active=True)  # type: ignore[attr-defined]
         self.fields["files"].required = True
         self.fields["document_type"].initial = DocumentType.OFICIO
 
@@ -120,7 +122,7 @@ class RouteForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["units"].queryset = Unit.objects.filter(organization=organization, is_active=True)
+        self.fields["units"].queryset = Unit.objects.filter(organization=organization, is_active=True)  # type: ignore[attr-defined]
 
 
 class RerouteForm(forms.Form):
@@ -133,7 +135,7 @@ class RerouteForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(organization=organization, is_active=True)
+        self.fields["unit"].queryset = Unit.objects.filter(organization=organization, is_active=True)  # type: ignore[attr-defined]
 
 
 class CloseForm(forms.Form):
@@ -143,7 +145,8 @@ class CloseForm(forms.Form):
 
     def __init__(self, *args: Any, responses: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["response"].choices = [("", "—")] + [(r.pk, f"{r.folio} {r.subject[:50]}") for r in responses]
+        choices = [("", "—"), *((r.pk, f"{r.folio} {r.subject[:50]}") for r in responses)]
+        self.fields["response"].choices = choices  # type: ignore[attr-defined]
 
 
 class VoidForm(forms.Form):
@@ -160,11 +163,11 @@ class DispatchForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    book = forms.ChoiceField(label=_("Book"), required=False, choices=[("", _("All"))] + list(Book.choices))
+    book = forms.ChoiceField(label=_("Book"), required=False, choices=[("", _("All")), *Book.choices])
     status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("All"))] + list(RegistrationStatus.choices))
+                               choices=[("", _("All")), *RegistrationStatus.choices])
     document_type = forms.TypedChoiceField(label=_("Document type"), required=False, coerce=int, empty_value=None,
-                                           choices=[("", _("All"))] + list(DocumentType.choices))
+                                           choices=[("", _("All")), *DocumentType.choices])
     unit = forms.ModelChoiceField(label=_("Unit"), required=False, queryset=Unit.objects.none())
     date_from = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET)
     date_to = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET)
@@ -173,10 +176,10 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(organization=organization)
+        self.fields["unit"].queryset = Unit.objects.filter(organization=organization)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError(_("The start date must be before the end date."))
         return data
@@ -189,7 +192,7 @@ class ExportForm(forms.Form):
     format = forms.ChoiceField(label=_("Format"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("date_from") and data.get("date_to"):
             if data["date_from"] > data["date_to"]:
                 raise forms.ValidationError(_("The start date must be before the end date."))

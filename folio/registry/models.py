@@ -120,6 +120,9 @@ class Counter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "book", "year"], name="counter_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.book}-{self.year}: {self.last_value}"
+
 
 class Registration(models.Model):
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
@@ -176,7 +179,8 @@ class Registration(models.Model):
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")
         constraints = [
-            models.UniqueConstraint(fields=["organization", "book", "year", "number"], name="registration_number_unique"),
+            models.UniqueConstraint(fields=["organization", "book", "year", "number"],
+                                    name="registration_number_unique"),
             models.UniqueConstraint(fields=["organization", "folio"], name="registration_folio_unique"),
             models.UniqueConstraint(fields=["organization", "submission_token"], name="registration_submission_unique",
                                     condition=models.Q(submission_token__isnull=False)),
@@ -219,6 +223,9 @@ class RegistrationDocument(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id}#{self.position} {self.role}"
 
 
 class Instruction(models.TextChoices):

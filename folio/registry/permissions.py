@@ -30,11 +30,13 @@ def can_register_outgoing(user: Any) -> bool:
 
 
 def open_routings_for_user(user: Any, registration: Registration) -> list[Routing]:
+    """The open routings of ``registration`` that reach ``user`` (by name, to their unit, or as unit head)."""
     units = set(user_unit_ids(user))
+    is_head = user.has_role(RoleCode.HEAD)
     return [
         r for r in registration.routings.all()
-        if r.status in OPEN_ROUTING and (r.to_user_id == user.pk or (r.to_unit_id in units and
-                                                                      (r.to_user_id is None or user.has_role(RoleCode.HEAD))))
+        if r.status in OPEN_ROUTING
+        and (r.to_user_id == user.pk or (r.to_unit_id in units and (r.to_user_id is None or is_head)))
     ]
 
 
@@ -56,7 +58,8 @@ def can_acknowledge(user: Any, routing: Routing) -> bool:
     if not is_staff_of(user, routing.organization_id) or routing.status != "pending":
         return False
     if routing.to_user_id:
-        return routing.to_user_id == user.pk or (routing.to_unit_id in user_unit_ids(user) and user.has_role(RoleCode.HEAD))
+        in_unit = routing.to_unit_id in user_unit_ids(user)
+        return routing.to_user_id == user.pk or (in_unit and user.has_role(RoleCode.HEAD))
     return routing.to_unit_id in user_unit_ids(user)
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -84,5 +82,4 @@ def receipt_get_or_create(reg: Registration) -> StoredFile:
         stored = file_store(organization=reg.organization, name=f"comprobante-{reg.folio}.pdf", data=data)
         RegistrationDocument.objects.create(registration=reg, file=stored, role=DocumentRole.RECEIPT, position=999)
         verification_attach_document(record=record, document=stored)
-        transaction.on_commit(lambda: None)
         return stored

@@ -186,5 +186,6 @@ def routing_get(user: Any, pk: int) -> Routing | None:
 def registrations_for_export(user: Any, *, book: str, date_from: dt.date, date_to: dt.date) -> QuerySet[Registration]:
     org = user.organization
     tz = ZoneInfo(org.time_zone)
-    qs = apply_filters(registrations_visible_to(user), SearchFilters(book=book, date_from=date_from, date_to=date_to), tz)
+    filters = SearchFilters(book=book, date_from=date_from, date_to=date_to)
+    qs = apply_filters(registrations_visible_to(user), filters, tz)
     return qs.select_related("unit", "answers").order_by("number")

@@ -188,13 +188,16 @@ def _store_documents(reg: Registration, docs: list[UploadedDoc], actor: Any) -> 
                                             description=doc.description[:200])
         texts.append(stored.text)
         if stored.ocr_status == OcrStatus.PENDING:
-            from folio.registry.tasks import ocr_registration_file
-
-            file_id, reg_id = stored.pk, reg.pk
-            transaction.on_commit(lambda: ocr_registration_file.enqueue(reg_id, file_id))
+            _enqueue_ocr(reg.pk, stored.pk)
     if errors:
         raise ValidationError({"documents": errors})
     return texts
+
+
+def _enqueue_ocr(reg_id: int, file_id: int) -> None:
+    from folio.registry.tasks import ocr_registration_file
+
+    transaction.on_commit(lambda: ocr_registration_file.enqueue(reg_id, file_id))
 
 
 def _reindex(reg: Registration) -> None:
@@ -211,7 +214,8 @@ def _audit(action: str, actor: Any, reg: Registration, ip: str | None = None, **
 def _create(*, actor: Any, data: RegistrationInput, book: str, ip: str | None) -> Registration:
     organization = actor.organization
     if data.submission_token:
-        existing = Registration.objects.filter(organization=organization, submission_token=data.submission_token).first()
+        existing = Registration.objects.filter(organization=organization,
+                                               submission_token=data.submission_token).first()
         if existing is not None:
             return existing  # double submission: the first one stands, nothing new is numbered
     clean = _validate(data, organization, outgoing=book == Book.OUTGOING)
@@ -221,7 +225,8 @@ def _create(*, actor: Any, data: RegistrationInput, book: str, ip: str | None) -
 
         answers = registrations_visible_to(actor).filter(pk=data.answers_id, book=Book.INCOMING).first()
         if answers is None:
-            raise ValidationError({"answers_id": [_("The registration being answered does not exist or you cannot see it.")]})
+            raise ValidationError(
+                {"answers_id": [_("The registration being answered does not exist or you cannot see it.")]})
     with atomic_with_files():
         year = timezone.localtime(clean["received_at"]).year
         number = next_number(organization=organization, book=book, year=year)

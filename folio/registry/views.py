@@ -10,13 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from folio.core.http import client_ip
+from folio.core.http import AuthedHttpRequest, client_ip
 from folio.files.services import file_open
 from folio.registry import exports, permissions, selectors, services
 from folio.registry.forms import (
@@ -34,9 +34,9 @@ from folio.registry.models import Book, DocumentRole, Registration
 from folio.registry.receipts import receipt_get_or_create
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: AuthedHttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not request.user.organization_id:
             raise PermissionDenied(_("This area is for municipal staff."))
         return view(request, *args, **kwargs)
@@ -56,7 +56,7 @@ def _form_errors(form: Form, exc: ValidationError, field_map: dict[str, str] | N
         form.add_error(None, exc.messages)
 
 
-def _get_registration(request: HttpRequest, pk: int) -> Registration:
+def _get_registration(request: AuthedHttpRequest, pk: int) -> Registration:
     reg = selectors.registration_get(request.user, pk)
     if reg is None:
         raise Http404(_("Registration not found."))
@@ -80,7 +80,7 @@ def services_read(upload: Any) -> bytes:
 
 
 @staff_required
-def registration_list(request: HttpRequest) -> HttpResponse:
+def registration_list(request: AuthedHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None, organization=request.user.organization)
     filters = selectors.SearchFilters()
     status = 200
@@ -105,7 +105,7 @@ def registration_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "page": page, "querystring": query.urlencode()}, status=status)
 
 
-def _new_registration(request: HttpRequest, *, outgoing: bool) -> HttpResponse:
+def _new_registration(request: AuthedHttpRequest, *, outgoing: bool) -> HttpResponse:
     org = request.user.organization
     FormClass = OutgoingForm if outgoing else IncomingForm
     answers = None
@@ -169,16 +169,16 @@ def _new_registration(request: HttpRequest, *, outgoing: bool) -> HttpResponse:
 
 
 @staff_required
-def registration_new_incoming(request: HttpRequest) -> HttpResponse:
+def registration_new_incoming(request: AuthedHttpRequest) -> HttpResponse:
     return _new_registration(request, outgoing=False)
 
 
 @staff_required
-def registration_new_outgoing(request: HttpRequest) -> HttpResponse:
+def registration_new_outgoing(request: AuthedHttpRequest) -> HttpResponse:
     return _new_registration(request, outgoing=True)
 
 
-def _detail_context(request: HttpRequest, reg: Registration, **forms: Form) -> dict[str, Any]:
+def _detail_context(request: AuthedHttpRequest, reg: Registration, **forms: Form) -> dict[str, Any]:
     from folio.audit.selectors import events_for_object
 
     user = request.user
@@ -194,7 +194,7 @@ def _detail_context(request: HttpRequest, reg: Registration, **forms: Form) -> d
         "can_void": permissions.can_void(user, reg),
         "can_dispatch": permissions.can_dispatch(user, reg),
         "can_answer": reg.is_incoming and reg.is_open and permissions.can_register_outgoing(user),
-        "my_open_routings": [r for r in permissions.open_routings_for_user(user, reg)],
+        "my_open_routings": list(permissions.open_routings_for_user(user, reg)),
         "route_form": forms.get("route_form") or RouteForm(organization=org, initial={"version": reg.version}),
         "reroute_form": forms.get("reroute_form") or RerouteForm(organization=org),
         "close_form": forms.get("close_form") or CloseForm(responses=reg.responses.all(),
@@ -207,13 +207,13 @@ def _detail_context(request: HttpRequest, reg: Registration, **forms: Form) -> d
 
 
 @staff_required
-def registration_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def registration_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     reg = _get_registration(request, pk)
     services.registration_access_record(actor=request.user, registration=reg, what="detail", ip=client_ip(request))
     return render(request, "registry/detail.html", _detail_context(request, reg))
 
 
-def _action(request: HttpRequest, reg: Registration, form: Form, form_key: str,
+def _action(request: AuthedHttpRequest, reg: Registration, form: Form, form_key: str,
             run: Callable[[dict[str, Any]], Any], success: str) -> HttpResponse:
     if form.is_valid():
         try:
@@ -232,7 +232,7 @@ def _action(request: HttpRequest, reg: Registration, form: Form, form_key: str,
 
 @staff_required
 @require_POST
-def registration_route(request: HttpRequest, pk: int) -> HttpResponse:
+def registration_route(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     reg = _get_registration(request, pk)
     form = RouteForm(request.POST, organization=request.user.organization)
     return _action(request, reg, form, "route_form", lambda d: services.registration_route(
@@ -243,7 +243,7 @@ def registration_route(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def registration_close(request: HttpRequest, pk: int) -> HttpResponse:
+def registration_close(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     reg = _get_registration(request, pk)
     form = CloseForm(request.POST, responses=reg.responses.all())
     return _action(request, reg, form, "close_form", lambda d: services.registration_close(
@@ -254,7 +254,7 @@ def registration_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def registration_void(request: HttpRequest, pk: int) -> HttpResponse:
+def registration_void(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     reg = _get_registration(request, pk)
     form = VoidForm(request.POST)
     return _action(request, reg, form, "void_form", lambda d: services.registration_void(
@@ -265,7 +265,7 @@ def registration_void(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def registration_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
+def registration_dispatch(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     reg = _get_registration(request, pk)
     form = DispatchForm(request.POST, request.FILES)
 
@@ -282,7 +282,7 @@ def registration_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def routing_acknowledge(request: HttpRequest, routing_id: int) -> HttpResponse:
+def routing_acknowledge(request: AuthedHttpRequest, routing_id: int) -> HttpResponse:
     routing = selectors.routing_get(request.user, routing_id)
     if routing is None:
         raise Http404
@@ -300,7 +300,7 @@ def routing_acknowledge(request: HttpRequest, routing_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def routing_reroute(request: HttpRequest, routing_id: int) -> HttpResponse:
+def routing_reroute(request: AuthedHttpRequest, routing_id: int) -> HttpResponse:
     routing = selectors.routing_get(request.user, routing_id)
     if routing is None:
         raise Http404
@@ -313,14 +313,14 @@ def routing_reroute(request: HttpRequest, routing_id: int) -> HttpResponse:
 
 
 @staff_required
-def registration_receipt(request: HttpRequest, pk: int) -> FileResponse:
+def registration_receipt(request: AuthedHttpRequest, pk: int) -> FileResponse:
     reg = _get_registration(request, pk)
     stored = receipt_get_or_create(reg)
     return FileResponse(file_open(stored), content_type="application/pdf", as_attachment=False,
                         filename=f"comprobante-{reg.folio}.pdf")
 
 
-def _document(request: HttpRequest, pk: int, doc_id: int) -> tuple[Registration, Any]:
+def _document(request: AuthedHttpRequest, pk: int, doc_id: int) -> tuple[Registration, Any]:
     reg = _get_registration(request, pk)
     doc = next((d for d in reg.documents.all() if d.pk == doc_id), None)
     if doc is None:
@@ -329,7 +329,7 @@ def _document(request: HttpRequest, pk: int, doc_id: int) -> tuple[Registration,
 
 
 @staff_required
-def document_download(request: HttpRequest, pk: int, doc_id: int) -> FileResponse:
+def document_download(request: AuthedHttpRequest, pk: int, doc_id: int) -> FileResponse:
     reg, doc = _document(request, pk, doc_id)
     services.registration_access_record(actor=request.user, registration=reg, what=f"download:{doc.file.sha256}",
                                         ip=client_ip(request))
@@ -338,7 +338,7 @@ def document_download(request: HttpRequest, pk: int, doc_id: int) -> FileRespons
 
 
 @staff_required
-def document_preview(request: HttpRequest, pk: int, doc_id: int) -> HttpResponse:
+def document_preview(request: AuthedHttpRequest, pk: int, doc_id: int) -> HttpResponse:
     """A PNG of one page, so a clerk can look at a scan without downloading it."""
     reg, doc = _document(request, pk, doc_id)
     if not (doc.file.is_pdf or doc.file.is_image):
@@ -372,7 +372,7 @@ def document_preview(request: HttpRequest, pk: int, doc_id: int) -> HttpResponse
 
 
 @staff_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthedHttpRequest) -> HttpResponse:
     state = request.GET.get("estado", "open")
     if state not in ("open", "overdue", "done"):
         state = "open"
@@ -381,7 +381,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: AuthedHttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = ExportForm(request.GET or None)
     if not request.GET:
         return render(request, "registry/export.html", {"form": form})
@@ -390,12 +390,13 @@ def export(request: HttpRequest) -> HttpResponse:
     d = form.cleaned_data
     qs = selectors.registrations_for_export(request.user, book=d["book"], date_from=d["date_from"],
                                             date_to=d["date_to"])
-    name = f"libro-{'ingreso' if d['book'] == Book.INCOMING else 'despacho'}-{d['date_from']:%Y%m%d}-{d['date_to']:%Y%m%d}"
+    book = "ingreso" if d["book"] == Book.INCOMING else "despacho"
+    name = f"libro-{book}-{d['date_from']:%Y%m%d}-{d['date_to']:%Y%m%d}"
     if d["format"] == "csv":
-        response = StreamingHttpResponse(exports.csv_stream(qs.iterator(chunk_size=2000)),
-                                         content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
+        stream = StreamingHttpResponse(exports.csv_stream(qs.iterator(chunk_size=2000)),
+                                       content_type="text/csv; charset=utf-8")
+        stream["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return stream
     data = exports.xlsx_bytes(qs.iterator(chunk_size=2000), title=name)
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'

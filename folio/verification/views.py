@@ -14,6 +14,10 @@ def verify_index(request: HttpRequest) -> HttpResponse:
     form = VerifyCodeForm(request.GET or None)
     if request.GET and form.is_valid():
         return redirect("verification:detail", code=normalize_code(form.cleaned_data["code"]))
+    typed = (request.GET.get("code") or "").strip()
+    if typed and len(typed) <= 64:
+        # A code that cannot exist is answered like an unknown one: "not found", never a bare form error.
+        return render(request, "verification/not_found.html", {"code": typed}, status=404)
     status = 400 if request.GET and not form.is_valid() else 200
     return render(request, "verification/index.html", {"form": form}, status=status)
 

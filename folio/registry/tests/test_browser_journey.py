@@ -193,6 +193,7 @@ def test_incoming_letter_routed_answered_and_verified(browser: Browser, world: A
     assert page.evaluate("Array.from(document.fonts).some(f => f.family.includes('Roboto') && f.status === 'loaded')")
     page.screenshot(path=str(SCREENSHOT_DIR / "folio-browser-journey.png"), full_page=True)
 
+    Path("/tmp/folio-console.txt").write_text("\n".join(browser.console_errors))
     # 6. Nothing was refused by the Content-Security-Policy and no asset failed to load.
     csp = [e for e in browser.console_errors if re.search(r"Content.Security.Policy|Refused to", e, re.I)]
     assert csp == [], csp

@@ -72,7 +72,7 @@ def test_full_clerk_journey(world: Any, pdf_bytes: Any) -> None:
     response = clerk.post("/partes/ingreso/nuevo/", {
         "document_type": 40, "subject": "Solicita certificado de informaciones previas calle Matta 123",
         "summary": "Vecino solicita CIP", "party_kind": "citizen", "party_name": "María José Carrasco",
-        "party_rut": "16.234.567-0", "party_email": "maria@example.cl", "addressee": "Director de Obras",
+        "party_rut": "16.234.567-2", "party_email": "maria@example.cl", "addressee": "Director de Obras",
         "unit": world.units["DOM"].pk, "mechanism": 3, "access_level": 1, "submission_token": token,
         "files": [upload("carta.pdf", pdf_bytes("Solicito certificado de informaciones previas", pages=2)),
                   upload("plano.pdf", pdf_bytes("Plano de ubicacion"))],
@@ -83,7 +83,7 @@ def test_full_clerk_journey(world: Any, pdf_bytes: Any) -> None:
     year = timezone.localtime(reg.received_at).year
     assert reg.folio == f"E-{year}-000001"
     assert reg.status == RegistrationStatus.REGISTERED
-    assert reg.party_rut == "16.234.567-0"
+    assert reg.party_rut == "16.234.567-2"
     assert reg.pages == 3
     assert [d.file.original_name for d in reg.documents.order_by("position")] == ["carta.pdf", "plano.pdf"]
     assert reg.registered_by == world.clerk
@@ -129,7 +129,7 @@ def test_full_clerk_journey(world: Any, pdf_bytes: Any) -> None:
     assert f"Responde {reg.folio}" in answer_form.content.decode()
     answer = dom.post(f"/partes/despacho/nuevo/?responde={reg.pk}", {
         "document_type": 30, "subject": f"Responde {reg.folio}: certificado", "unit": world.units["DOM"].pk,
-        "party_kind": "citizen", "party_name": "María José Carrasco", "party_rut": "16.234.567-0",
+        "party_kind": "citizen", "party_name": "María José Carrasco", "party_rut": "16.234.567-2",
         "party_email": "maria@example.cl", "delivery_method": "by_hand", "access_level": 1, "answers": reg.pk,
         "files": [upload("respuesta.pdf", pdf_bytes("Se adjunta certificado"))],
     })

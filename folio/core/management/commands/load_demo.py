@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         logins = demo.load(registrations=options["registrations"])
-        self.stdout.write("\nDemo logins (password for all: %s)\n" % demo.DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD})\n")
         for username, _password, role in logins:
             self.stdout.write(f"  {username:<16} {role}")
         self.stdout.write("")

@@ -12,6 +12,25 @@ import pytest
 os.environ.setdefault("FOLIO_ENV", "test")
 
 
+def pytest_unconfigure(config: Any) -> None:
+    """The SQLite test database is a per-process file (settings.py); a connection still open when Django
+    removes it (e.g. a live server's keep-alive thread) leaves its -wal and -shm behind: remove them."""
+    import contextlib
+    import glob
+
+    from django.conf import settings
+
+    if not settings.configured or "sqlite3" not in settings.DATABASES["default"]["ENGINE"]:
+        return
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME") or ""
+    if not name or name.startswith(("file:", ":memory:")):
+        return
+    for leftover in glob.glob(glob.escape(name) + "*-wal") + glob.glob(glob.escape(name) + "*-shm"):
+        if not os.path.exists(leftover[:-4]):
+            with contextlib.suppress(OSError):
+                os.remove(leftover)
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
@@ -21,6 +40,8 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
                     "OPTIONS": {"location": str(tmp_path / "media")}},
     }
     settings.FOLIO_PUBLIC_URL = "http://testserver"
+    # Production PBKDF2 costs ~0.4 s per password and `world` sets a dozen: tests hash with MD5 first.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
 
 
 @pytest.fixture(autouse=True)

@@ -56,9 +56,9 @@ def _register(docs: list[dict[str, Any]], offset: int) -> list[float]:
     from django.db import connection
 
     from folio.accounts.models import User
+    from folio.organizations.models import Unit
     from folio.registry import services
     from folio.registry.models import Channel, Mechanism
-    from folio.organizations.models import Unit
 
     connection.close()
     clerk = User.objects.select_related("organization", "unit").get(username="partes.intake")

@@ -156,7 +156,9 @@ FOLIO_LOGIN_LOCKOUT_SECONDS = env_int("FOLIO_LOGIN_LOCKOUT_SECONDS", 900)
 
 # --- Language, time -------------------------------------------------------------------------------
 LANGUAGE_CODE = "es-cl"
-LANGUAGES = [("es-cl", "Español (Chile)"), ("en", "English")]
+# Spanish only: the product is translatable (English msgids), but a clerk whose browser prefers English
+# must still get the Spanish interface the municipality works in.
+LANGUAGES = [("es-cl", "Español (Chile)")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["folio.formats"]
 USE_I18N = True

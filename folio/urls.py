@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include(("folio.core.urls", "core"))),
     path("", include("folio.accounts.urls")),
     path("", include("folio.registry.urls")),
+    path("", include("folio.case_files.urls")),
     path("verificar/", include("folio.verification.urls")),
     path("api/v1/", include("folio.api.urls")),
     path("admin/", admin.site.urls),

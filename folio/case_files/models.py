@@ -85,6 +85,9 @@ class CaseFileCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "year"], name="case_file_counter_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.organization_id}/{self.year}: {self.last_value}"
+
 
 class CaseFile(models.Model):
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
@@ -120,6 +123,10 @@ class CaseFile(models.Model):
     closing_note = models.TextField(_("closing note"), blank=True)
     # SHA-256 over the canonical index, recorded when the expediente is closed (its index is then frozen).
     index_hash = models.CharField(_("index hash"), max_length=64, blank=True)
+    # Producing body (MGDEE51_1/2) of an expediente imported from an archival package of another body;
+    # empty when this organization produced it. The canonical index (and its hash) names the producer.
+    producer_code = models.CharField(_("producing body code"), max_length=20, blank=True)
+    producer_name = models.CharField(_("producing body"), max_length=200, blank=True)
     # Optimistic concurrency: every update bumps it, and an update of a stale version is refused.
     version = models.PositiveIntegerField(default=1)
 
@@ -163,6 +170,9 @@ class CaseFileCustody(models.Model):
     class Meta:
         ordering = ["started_at", "id"]
         indexes = [models.Index(fields=["unit", "case_file"], name="case_file_custody_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_file_id} @ {self.unit_id}"
 
 
 class Party(models.Model):
@@ -276,3 +286,62 @@ class CaseFileLink(models.Model):
             models.CheckConstraint(condition=~models.Q(from_case_file=models.F("to_case_file")),
                                    name="case_file_link_not_self"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.from_case_file_id} {self.kind} {self.to_case_file_id}"
+
+
+class CopyStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class AuthorizedCopy(models.Model):
+    """A copia autorizada (DS 10 art. 35) of one document (``entry``) or of the whole expediente, and the
+    progress of building its PDF (the whole expediente is built in the background). The documents the
+    requester could open when asking (``included_positions``) go into the copy; titles the requester may not see are redacted (``redacted_positions``). The copy shows the index as
+    it stood then (``last_position``) and certifies the hash of the whole index at that moment (``index_hash``)."""
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    case_file = models.ForeignKey(CaseFile, on_delete=models.PROTECT, related_name="copies")
+    entry = models.ForeignKey(IndexEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("verification code"), max_length=20, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=CopyStatus.choices, default=CopyStatus.QUEUED)
+    included_positions = models.JSONField(default=list)
+    redacted_positions = models.JSONField(default=list)
+    last_position = models.PositiveIntegerField(default=0)
+    index_hash = models.CharField(_("index hash"), max_length=64)
+    pages_total = models.PositiveIntegerField(_("pages"), default=0)
+    pages_done = models.PositiveIntegerField(_("pages done"), default=0)
+    file = models.ForeignKey("files.StoredFile", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    verification = models.ForeignKey("verification.VerificationRecord", on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="+")
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    requested_at = models.DateTimeField(_("requested at"))
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("authorized copy")
+        verbose_name_plural = _("authorized copies")
+        indexes = [models.Index(fields=["case_file", "requested_by"], name="case_file_copy_requester_idx")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_whole(self) -> bool:
+        return self.entry_id is None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (CopyStatus.QUEUED, CopyStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if not self.pages_total:
+            return 100 if self.status == CopyStatus.DONE else 0
+        return min(100, int(100 * self.pages_done / self.pages_total))

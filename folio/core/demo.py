@@ -153,6 +153,9 @@ def load(*, registrations: int = 300, seed: int = 2026) -> list[tuple[str, str, 
 
     if not Registration.objects.filter(organization=lota).exists():
         _registrations(lota, users, registrations, random.Random(seed))
+    from folio.case_files.demo import load as load_case_files
+
+    load_case_files(lota)
     if not Registration.objects.filter(organization=coronel).exists():
         clerk = User.objects.get(username="partes.coronel")
         services.registration_create_incoming(actor=clerk, data=services.RegistrationInput(

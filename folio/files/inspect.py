@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pypdfium2 as pdfium
 from django.utils.translation import gettext as _
@@ -70,9 +71,9 @@ def sniff(head: bytes) -> str | None:
     return "text/plain"
 
 
-def _office_type(data: bytes) -> str | None:
+def _office_type(data: bytes | Path) -> str | None:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as zf:
             names = set(zf.namelist())
             if "mimetype" in names:
                 mime = zf.read("mimetype").decode("ascii", "replace").strip()
@@ -87,9 +88,9 @@ def _office_type(data: bytes) -> str | None:
     return None
 
 
-def _pdf(data: bytes) -> tuple[int, str]:
+def _pdf(data: bytes | Path) -> tuple[int, str]:
     try:
-        pdf = pdfium.PdfDocument(data)
+        pdf = pdfium.PdfDocument(data if isinstance(data, bytes) else str(data))
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             raise FileRejected(
@@ -146,4 +147,42 @@ def inspect_bytes(data: bytes, *, max_bytes: int) -> Inspection:
     elif kind in ("text/plain", "application/xml"):
         text = data.decode("utf-8", errors="replace")[:MAX_TEXT_CHARS]
     # Null bytes break some databases' text columns and add nothing to search.
+    return Inspection(kind, ALLOWED[kind], pages, text.replace("\x00", " "))
+
+
+def inspect_file(path: Path, *, max_bytes: int | None) -> Inspection:
+    """``inspect_bytes`` for a file on disk, read in pieces (PDF and office files are opened by path, text
+    is read up to the indexing limit), so that large generated or imported files never sit whole in memory.
+    ``max_bytes`` None: no size limit (files Folio generates itself)."""
+    size = path.stat().st_size
+    if not size:
+        raise FileRejected(_("The file is empty."), "empty")
+    if max_bytes is not None and size > max_bytes:
+        raise FileRejected(
+            _("The file exceeds the maximum size of %(mb)s MB.") % {"mb": max_bytes // (1024 * 1024)}, "too_large"
+        )
+    with path.open("rb") as fh:
+        head = fh.read(2048)
+    kind = sniff(head)
+    if kind == "application/zip":
+        kind = _office_type(path)
+    if kind is None or kind not in ALLOWED:
+        raise FileRejected(
+            _("Unsupported file type. Accepted: PDF, PNG, JPEG, TIFF, TXT, XML, DOCX, XLSX and ODT."), "unsupported"
+        )
+    pages: int | None = None
+    text = ""
+    if kind == "application/pdf":
+        pages, text = _pdf(path)
+    elif kind.startswith("image/"):
+        try:
+            with Image.open(path) as img:
+                img.verify()
+            with Image.open(path) as img:
+                pages = getattr(img, "n_frames", 1)
+        except (UnidentifiedImageError, OSError, SyntaxError):
+            raise FileRejected(_("The image is damaged and cannot be read."), "corrupt") from None
+    elif kind in ("text/plain", "application/xml"):
+        with path.open("rb") as fh:
+            text = fh.read(MAX_TEXT_CHARS * 4).decode("utf-8", errors="replace")[:MAX_TEXT_CHARS]
     return Inspection(kind, ALLOWED[kind], pages, text.replace("\x00", " "))

@@ -16,18 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from folio.files.inspect import FileRejected, inspect_bytes
+from folio.files.inspect import FileRejected, inspect_bytes, inspect_file
 from folio.files.models import OcrStatus, StoredFile, TextSource
 
 log = logging.getLogger(__name__)
 _local = threading.local()
 
-__all__ = ["FileRejected", "atomic_with_files", "file_ocr", "file_open", "file_store", "ocr_available"]
+__all__ = ["FileRejected", "atomic_with_files", "file_ocr", "file_open", "file_store", "file_store_path",
+           "ocr_available"]
 
 
 @contextlib.contextmanager
@@ -93,6 +95,52 @@ def file_store(*, organization: Any, name: str, data: bytes, actor: Any | None =
         content_type=info.content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
+        pages=info.pages,
+        text=info.text,
+        text_source=TextSource.EMBEDDED if info.text.strip() else TextSource.NONE,
+        ocr_status=ocr_status,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+def file_store_path(*, organization: Any, name: str, path: str | Path, actor: Any | None = None,
+                    max_bytes: int | None = None, expected_sha256: str = "") -> StoredFile:
+    """``file_store`` for a file on disk (a generated copy, a document of an imported package): inspected,
+    hashed and saved in chunks, never whole in memory. ``max_bytes`` None means no size limit (files Folio
+    generates); ``expected_sha256``, when given, must match or the file is refused. Must run inside
+    ``atomic_with_files``."""
+    stack = getattr(_local, "stack", None)
+    if not stack:
+        raise RuntimeError("file_store_path must run inside atomic_with_files()")
+    source = Path(path)
+    info = inspect_file(source, max_bytes=max_bytes)
+    digest = hashlib.sha256()
+    size = 0
+    with source.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    if expected_sha256 and digest.hexdigest() != expected_sha256:
+        raise FileRejected(_("The file does not match its recorded SHA-256."), "hash_mismatch")
+    now = timezone.now()
+    storage_name = f"{organization.slug}/{now:%Y/%m}/{uuid.uuid4().hex}{info.extension}"
+    with source.open("rb") as fh:
+        saved_name = default_storage.save(storage_name, File(fh, name=source.name))
+    stack[-1].append(saved_name)
+    needs_ocr = info.content_type.startswith("image/") or (
+        info.content_type == "application/pdf" and len(info.text.strip()) < 20
+    )
+    ocr_status = OcrStatus.NOT_NEEDED
+    if needs_ocr:
+        ocr_status = OcrStatus.PENDING if ocr_enabled() else OcrStatus.DISABLED
+    clean_name = Path(name or "documento").name[:255] or "documento"
+    return StoredFile.objects.create(
+        organization=organization,
+        storage_name=saved_name,
+        original_name=clean_name,
+        content_type=info.content_type,
+        size=size,
+        sha256=digest.hexdigest(),
         pages=info.pages,
         text=info.text,
         text_source=TextSource.EMBEDDED if info.text.strip() else TextSource.NONE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 
 from folio.audit.selectors import events_for_object
 from folio.core.http import client_ip
-from folio.files.services import read_upload
+from folio.files.services import FileRejected, read_upload
 from folio.organizations.models import Unit
 from folio.registry import selectors, services
 from folio.registry.models import (
@@ -190,7 +191,15 @@ class _CreateView(APIView):
         ser.is_valid(raise_exception=True)
         data = _input(request, ser.validated_data)
         create = services.registration_create_outgoing if self.outgoing else services.registration_create_incoming
-        reg = create(actor=request.user, data=data, ip=client_ip(request))
+        try:
+            reg = create(actor=request.user, data=data, ip=client_ip(request))
+        except DjangoValidationError as exc:
+            # The service calls the uploads "documents"; in this API they are the "files" field.
+            if hasattr(exc, "error_dict") and "documents" in exc.error_dict:
+                exc.error_dict["files"] = exc.error_dict.pop("documents")
+            raise
+        if reg.duplicate_submission:
+            raise services.ConflictError(services.duplicate_submission_message(reg))
         return Response(RegistrationDetailSerializer(_detail(request, reg.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -298,11 +307,19 @@ class DispatchView(APIView):
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         evidence = None
-        if d["evidence"]:
-            evidence = services.UploadedDoc(name=d["evidence"].name, data=read_upload(d["evidence"]),
-                                            role=DocumentRole.DELIVERY_EVIDENCE)
-        services.registration_dispatch(actor=request.user, registration=reg, method=d["method"],
-                                       reference=d["reference"], evidence=evidence, ip=client_ip(request))
+        try:
+            if d["evidence"]:
+                evidence = services.UploadedDoc(name=d["evidence"].name, data=read_upload(d["evidence"]),
+                                                role=DocumentRole.DELIVERY_EVIDENCE)
+            services.registration_dispatch(actor=request.user, registration=reg, method=d["method"],
+                                           reference=d["reference"], evidence=evidence, ip=client_ip(request))
+        except FileRejected as exc:
+            raise serializers.ValidationError({"evidence": [exc.message]}) from None
+        except DjangoValidationError as exc:
+            # The service calls the stored files "documents"; here the upload is the "evidence" field.
+            if hasattr(exc, "error_dict") and "documents" in exc.error_dict:
+                exc.error_dict["evidence"] = exc.error_dict.pop("documents")
+            raise
         return Response(RegistrationDetailSerializer(_detail(request, pk)).data)
 
 

@@ -174,6 +174,8 @@ class Registration(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Optimistic concurrency: every update bumps it, and an update of a stale version is refused.
     version = models.PositiveIntegerField(default=1)
+    # Not stored: set by the services when a repeated submission_token returned the first registration.
+    duplicate_submission = False
 
     class Meta:
         verbose_name = _("registration")

@@ -9,6 +9,7 @@ term that matches half the book.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -26,13 +27,21 @@ _PHRASE = re.compile(r'"([^"]+)"')
 _stemmer = snowballstemmer.stemmer("spanish")
 
 
+def _fold(word: str) -> str:
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    return str(_stemmer.stemWord(word))
+    return _fold(str(_stemmer.stemWord(word)))
 
 
 def normalize_words(text: str) -> list[str]:
-    """Lower-case, stem (Spanish snowball) each word. Accents are folded by the FTS5 tokenizer."""
+    """Lower-case, stem (Spanish snowball) and fold the accents of each word. Both engines index and
+    query these words, so they match alike: PostgreSQL's own Spanish stemmer does not (after
+    ``unaccent`` it stems "resolución" and "resoluciones" differently)."""
     return [_stem(w) for w in _WORD.findall(text.lower())]
 
 
@@ -64,19 +73,18 @@ def _is_postgres() -> bool:
 
 
 def index_registration(reg: Registration, file_texts: list[str]) -> None:
-    text = document_text(reg, file_texts)
+    body = " ".join(normalize_words(document_text(reg, file_texts)))
     with connection.cursor() as cur:
         if _is_postgres():
             cur.execute(
                 "INSERT INTO registry_search (registration_id, organization_id, document) "
-                "VALUES (%s, %s, to_tsvector('folio_es', %s)) "
+                "VALUES (%s, %s, to_tsvector('simple', %s)) "
                 "ON CONFLICT (registration_id) DO UPDATE SET document = EXCLUDED.document",
-                [reg.pk, reg.organization_id, text],
+                [reg.pk, reg.organization_id, body],
             )
         else:
             cur.execute("DELETE FROM registry_fts WHERE rowid = %s", [reg.pk])
-            cur.execute("INSERT INTO registry_fts (rowid, body) VALUES (%s, %s)",
-                        [reg.pk, " ".join(normalize_words(text))])
+            cur.execute("INSERT INTO registry_fts (rowid, body) VALUES (%s, %s)", [reg.pk, body])
 
 
 def _query_terms(q: str) -> tuple[list[list[str]], str]:
@@ -121,21 +129,25 @@ def search_ids(qs: QuerySet[Registration], q: str, *, limit: int, offset: int, c
         return [], 0, False
     table = Registration._meta.db_table
     if _is_postgres():
-        text = q.strip()
-        if not text:
+        groups, _rest = _query_terms(q)
+        if not groups:
             return [], 0, False
+        # Every word (or quoted phrase) must occur; the words are already normalized like the index.
+        tsquery = " && ".join(["phraseto_tsquery('simple', %s)"] * len(groups))
         base = (
             f'FROM registry_search s JOIN "{table}" ON "{table}"."id" = s.registration_id '
-            f"WHERE s.document @@ websearch_to_tsquery('folio_es', %s) AND ({where_sql})"
+            f"WHERE s.document @@ ({tsquery}) AND ({where_sql})"
         )
-        params: list[Any] = [text, *where_params]
+        params: list[Any] = [*(" ".join(g) for g in groups), *where_params]
         order = "ORDER BY s.registration_id DESC"
     else:
         match = fts5_match(q)
         if not match:
             return [], 0, False
+        # CROSS JOIN fixes SQLite's join order: the FTS5 match drives, the registration is looked up by
+        # its primary key. (Left to choose, the planner scans the organization's rows for the count.)
         base = (
-            f'FROM registry_fts JOIN "{table}" ON "{table}"."id" = registry_fts.rowid '
+            f'FROM registry_fts CROSS JOIN "{table}" ON "{table}"."id" = registry_fts.rowid '
             f"WHERE registry_fts MATCH %s AND ({where_sql})"
         )
         params = [match, *where_params]

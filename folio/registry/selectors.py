@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from folio.accounts.models import RoleCode
@@ -149,6 +149,11 @@ class InboxPage:
     overdue: int
     today: dt.date
 
+    @property
+    def acknowledgeable_ids(self) -> set[int]:
+        # The inbox only lists routings that reach the user, so every pending one is theirs to acknowledge.
+        return {r.pk for r in self.routings if r.status == "pending"}
+
 
 def inbox_routings(user: Any, *, state: str = "open", limit: int = 50, offset: int = 0) -> InboxPage:
     """A unit's inbox: open routings to the user's unit (or to the user), soonest deadline first."""
@@ -168,7 +173,9 @@ def inbox_routings(user: Any, *, state: str = "open", limit: int = 50, offset: i
         qs.select_related("registration", "to_unit", "from_unit", "to_user", "registration__unit")
         .order_by(*order)[offset:offset + limit]
     )
-    return InboxPage(routings, open_qs.count(), open_qs.filter(due_date__lt=today).count(), today)
+    # Both counters in one query.
+    counts = open_qs.aggregate(pending=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
+    return InboxPage(routings, counts["pending"], counts["overdue"], today)
 
 
 def routing_get(user: Any, pk: int) -> Routing | None:

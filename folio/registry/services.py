@@ -217,7 +217,10 @@ def _create(*, actor: Any, data: RegistrationInput, book: str, ip: str | None) -
         existing = Registration.objects.filter(organization=organization,
                                                submission_token=data.submission_token).first()
         if existing is not None:
-            return existing  # double submission: the first one stands, nothing new is numbered
+            # Double submission: the first one stands and nothing new is numbered. The flag lets the UI and
+            # the API tell the user (409) instead of presenting it as a new registration.
+            existing.duplicate_submission = True
+            return existing
     clean = _validate(data, organization, outgoing=book == Book.OUTGOING)
     answers = None
     if data.answers_id:
@@ -290,6 +293,10 @@ def _create(*, actor: Any, data: RegistrationInput, book: str, ip: str | None) -
         if answers is not None:
             _complete_answered(actor=actor, answered=answers, response=reg, ip=ip)
     return reg
+
+
+def duplicate_submission_message(reg: Registration) -> str:
+    return _("This form was already submitted: it was registered with folio %(folio)s.") % {"folio": reg.folio}
 
 
 def _receipt_facts(reg: Registration) -> list[tuple[str, str]]:
@@ -426,6 +433,8 @@ def _notify_routed(routing_ids: list[int]) -> None:
 def routing_acknowledge(*, actor: Any, routing: Routing, ip: str | None = None) -> Routing:
     with transaction.atomic():
         locked = Routing.objects.select_for_update().select_related("registration__organization").get(pk=routing.pk)
+        if not perms.is_staff_of(actor, locked.organization_id):  # before the state: reveal nothing to outsiders
+            raise PermissionDenied(_("This routing is not addressed to you or your unit."))
         if locked.status != RoutingStatus.PENDING:
             raise ConflictError(_("This routing was already acknowledged or is no longer open."))
         if not perms.can_acknowledge(actor, locked):
@@ -450,6 +459,8 @@ def routing_reroute(
     _validate_routing([to_unit_id], instruction, business_days)
     with transaction.atomic():
         locked = Routing.objects.select_for_update().get(pk=routing.pk)
+        if not perms.is_staff_of(actor, locked.organization_id):  # before the state: reveal nothing to outsiders
+            raise PermissionDenied(_("Only the Oficina de Partes or the unit that received it can re-route it."))
         if locked.status not in OPEN_ROUTING:
             raise ConflictError(_("This routing is no longer open."))
         reg = _lock(locked.registration, None)

@@ -74,9 +74,13 @@ def _uploads(files: list[Any]) -> list[services.UploadedDoc]:
 
 
 def services_read(upload: Any) -> bytes:
-    from folio.files.services import read_upload
+    """Read an upload; one over the size limit is a form error on the files, not a server error."""
+    from folio.files.services import FileRejected, read_upload
 
-    return read_upload(upload)
+    try:
+        return read_upload(upload)
+    except FileRejected as exc:
+        raise ValidationError({"documents": [f"{upload.name}: {exc.message}"]}) from None
 
 
 @staff_required
@@ -127,6 +131,7 @@ def _new_registration(request: AuthedHttpRequest, *, outgoing: bool) -> HttpResp
                            party_address=answers.party_address, access_level=answers.access_level)
     if request.method == "POST":
         form = FormClass(request.POST, request.FILES, organization=org)
+        status = 400
         if form.is_valid():
             d = form.cleaned_data
             data = services.RegistrationInput(
@@ -157,10 +162,14 @@ def _new_registration(request: AuthedHttpRequest, *, outgoing: bool) -> HttpResp
                 _form_errors(form, exc, {"answers_id": "answers", "unit_id": "unit", "documents": "files"})
             except services.ConflictError as exc:
                 form.add_error(None, exc.message)
+                status = 409
             else:
-                messages.success(request, _("Registered with folio %(folio)s.") % {"folio": reg.folio})
-                return redirect("registry:detail", pk=reg.pk)
-        status = 400
+                if reg.duplicate_submission:
+                    form.add_error(None, services.duplicate_submission_message(reg))
+                    status = 409
+                else:
+                    messages.success(request, _("Registered with folio %(folio)s.") % {"folio": reg.folio})
+                    return redirect("registry:detail", pk=reg.pk)
     else:
         form = FormClass(initial=initial, organization=org)
         status = 200
@@ -195,6 +204,7 @@ def _detail_context(request: AuthedHttpRequest, reg: Registration, **forms: Form
         "can_dispatch": permissions.can_dispatch(user, reg),
         "can_answer": reg.is_incoming and reg.is_open and permissions.can_register_outgoing(user),
         "my_open_routings": list(permissions.open_routings_for_user(user, reg)),
+        "ack_ids": {r.pk for r in reg.routings.all() if permissions.can_acknowledge(user, r)},
         "route_form": forms.get("route_form") or RouteForm(organization=org, initial={"version": reg.version}),
         "reroute_form": forms.get("reroute_form") or RerouteForm(organization=org),
         "close_form": forms.get("close_form") or CloseForm(responses=reg.responses.all(),
@@ -219,7 +229,8 @@ def _action(request: AuthedHttpRequest, reg: Registration, form: Form, form_key:
         try:
             run(form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc, {"to_unit_ids": "units", "reason": "reason", "response_id": "response"})
+            _form_errors(form, exc, {"to_unit_ids": "units", "reason": "reason", "response_id": "response",
+                                     "documents": "evidence"})
         except services.ConflictError as exc:
             form.add_error(None, exc.message)
             return render(request, "registry/detail.html",

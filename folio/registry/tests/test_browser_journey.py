@@ -21,8 +21,15 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 SCREENSHOT_DIR = Path(os.environ.get("FOLIO_SCREENSHOT_DIR", "/tmp"))
 
@@ -36,11 +43,32 @@ class Browser:
         self.console_errors: list[str] = []
         self.failed_requests: list[str] = []
         self.bad_responses: list[str] = []
-        page.on("console", lambda msg: self.console_errors.append(f"{msg.text} @ {msg.location} on {page.url}") if msg.type == "error" else None)
+        page.on(
+            "console",
+            lambda msg: (
+                self.console_errors.append(f"{msg.text} @ {msg.location} on {page.url}")
+                if msg.type == "error"
+                else None
+            ),
+        )
         page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
-        page.on("requestfailed", lambda req: self.failed_requests.append(f"{req.url} {req.failure}"))
-        page.on("response", lambda resp: self.bad_responses.append(f"{resp.status} {resp.url}")
-                if resp.status >= 400 and "/static/" in resp.url else None)
+        # ERR_ABORTED only means a navigation cancelled a request still in flight (the favicon, typically).
+        page.on(
+            "requestfailed",
+            lambda req: (
+                self.failed_requests.append(f"{req.url} {req.failure}")
+                if "ERR_ABORTED" not in (req.failure or "")
+                else None
+            ),
+        )
+        page.on(
+            "response",
+            lambda resp: (
+                self.bad_responses.append(f"{resp.status} {resp.url}")
+                if resp.status >= 400 and "/static/" in resp.url
+                else None
+            ),
+        )
 
     def goto(self, path: str) -> Any:
         return self.page.goto(self.base_url + path)
@@ -58,15 +86,22 @@ class Browser:
             self.page.click("form[action='/salir/'] button[type=submit]")
         assert self.page.url.endswith("/ingresar/")
 
+    def screenshot(self, name: str) -> Path:
+        path = SCREENSHOT_DIR / f"folio-browser-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
     def submit(self, form_selector: str) -> None:
         with self.page.expect_navigation():
             self.page.click(f"{form_selector} button[type=submit]")
 
 
 @pytest.fixture
-def browser(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+def browser(transactional_db: Any, live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
     if CHROMIUM is None:
         pytest.skip("no chromium binary (scripts/system-deps.sh installs it)")
+    from django.db import connections
+
     # Playwright's sync API runs an event loop in this thread; the test still uses the ORM synchronously.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
@@ -80,6 +115,9 @@ def browser(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Brows
         finally:
             context.close()
             chromium.close()
+            # The ORM calls made while Playwright's loop ran used a connection of their own context;
+            # close it here, or PostgreSQL refuses to drop the test database at the end of the session.
+            connections.close_all()
 
 
 def _accessibility_basics(page: Any) -> None:
@@ -88,7 +126,9 @@ def _accessibility_basics(page: Any) -> None:
     # Keyboard: the first Tab from the top of the page lands on the skip link, which targets <main>.
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.keyboard.press("Tab")
-    first = page.evaluate("({cls: document.activeElement.className, href: document.activeElement.getAttribute('href')})")
+    first = page.evaluate(
+        "({cls: document.activeElement.className, href: document.activeElement.getAttribute('href')})"
+    )
     assert "skip-link" in first["cls"], first
     assert first["href"] == "#main"
     assert page.locator("main#main").count() == 1
@@ -112,6 +152,9 @@ def test_incoming_letter_routed_answered_and_verified(browser: Browser, world: A
     browser.login("partes.lota", world.password)
     browser.goto("/partes/ingreso/nuevo/")
     _accessibility_basics(page)
+    browser.screenshot("1-new-incoming")
+    # Help texts are announced with their field.
+    assert page.get_attribute("#id_party_rut", "aria-describedby") == "id_party_rut-help"
     page.select_option("#id_document_type", "7")
     page.fill("#id_subject", "Solicita certificado de número municipal")
     page.select_option("#id_party_kind", "citizen")
@@ -119,10 +162,16 @@ def test_incoming_letter_routed_answered_and_verified(browser: Browser, world: A
     page.fill("#id_party_rut", "12.345.678-5")
     page.select_option("#id_mechanism", "3")  # Digitalización
     page.fill("#id_pages", "1")
-    page.set_input_files("#id_files", files=[{
-        "name": "carta-ciudadano.pdf", "mimeType": "application/pdf",
-        "buffer": pdf_bytes("Solicito certificado de numero municipal para mi propiedad"),
-    }])
+    page.set_input_files(
+        "#id_files",
+        files=[
+            {
+                "name": "carta-ciudadano.pdf",
+                "mimeType": "application/pdf",
+                "buffer": pdf_bytes("Solicito certificado de numero municipal para mi propiedad"),
+            }
+        ],
+    )
     browser.submit("main form[enctype='multipart/form-data']")
     assert re.search(r"/partes/\d+/$", page.url), page.inner_text("main")
     assert page.locator("h1").inner_text().startswith(folio)
@@ -138,6 +187,7 @@ def test_incoming_letter_routed_answered_and_verified(browser: Browser, world: A
     routing = Routing.objects.get(registration=reg)
     assert routing.to_unit_id == world.units["DOM"].pk and routing.due_date is not None
     assert f"{routing.due_date:%d-%m-%Y}" in page.inner_text("main")
+    browser.screenshot("2-routed")
     browser.logout()
 
     # 3. The DOM official finds it in the unit inbox and acknowledges it.
@@ -157,10 +207,16 @@ def test_incoming_letter_routed_answered_and_verified(browser: Browser, world: A
     assert page.input_value("#id_party_name") == "Juan Pérez Soto"
     assert page.input_value("input[name='answers']") == str(reg.pk)
     page.select_option("#id_delivery_method", index=1)
-    page.set_input_files("#id_files", files=[{
-        "name": "respuesta-dom.pdf", "mimeType": "application/pdf",
-        "buffer": pdf_bytes("La DOM informa que el certificado de numero esta disponible"),
-    }])
+    page.set_input_files(
+        "#id_files",
+        files=[
+            {
+                "name": "respuesta-dom.pdf",
+                "mimeType": "application/pdf",
+                "buffer": pdf_bytes("La DOM informa que el certificado de numero esta disponible"),
+            }
+        ],
+    )
     browser.submit("main form[enctype='multipart/form-data']")
     out_folio = f"S-{year}-000001"
     assert page.locator("h1").inner_text().startswith(out_folio), page.inner_text("main")
@@ -186,14 +242,15 @@ def test_incoming_letter_routed_answered_and_verified(browser: Browser, world: A
     # Styles and fonts really loaded (static files are served by the live server).
     # Bootstrap styles the alert, folio.css the header; unstyled both would be transparent.
     transparent = ("rgba(0, 0, 0, 0)", "transparent")
-    assert page.evaluate("getComputedStyle(document.querySelector('.alert-success')).backgroundColor") not in transparent
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.alert-success')).backgroundColor") not in transparent
+    )
     assert page.evaluate("getComputedStyle(document.querySelector('.folio-header')).backgroundColor") not in transparent
     assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith(("Roboto", '"Roboto"'))
     page.evaluate("document.fonts.ready")
     assert page.evaluate("Array.from(document.fonts).some(f => f.family.includes('Roboto') && f.status === 'loaded')")
-    page.screenshot(path=str(SCREENSHOT_DIR / "folio-browser-journey.png"), full_page=True)
+    browser.screenshot("3-verified")
 
-    Path("/tmp/folio-console.txt").write_text("\n".join(browser.console_errors))
     # 6. Nothing was refused by the Content-Security-Policy and no asset failed to load.
     csp = [e for e in browser.console_errors if re.search(r"Content.Security.Policy|Refused to", e, re.I)]
     assert csp == [], csp

@@ -8,7 +8,6 @@ import io
 import re
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 
@@ -23,39 +22,6 @@ from folio.registry.tests.webhelpers import VALID_RUT, incoming, pdf_text, snaps
 def login(client: Client, user: Any) -> Client:
     client.force_login(user)
     return client
-
-
-# --- sign-in ------------------------------------------------------------------------------------
-
-def test_login_page_is_spanish_and_signs_in(world: Any, client: Client) -> None:
-    page = client.get("/ingresar/")
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert '<html lang="es-CL">' in html
-    assert 'name="username"' in html and 'name="password"' in html
-    ok = client.post("/ingresar/", {"username": "partes.lota", "password": world.password})
-    assert ok.status_code == 302
-    assert client.get("/partes/").status_code == 200
-    assert AuditEvent.objects.filter(action="auth.login", actor_id=world.clerk.pk).count() == 1
-
-
-def test_wrong_password_is_a_400_with_a_spanish_message(world: Any, client: Client) -> None:
-    response = client.post("/ingresar/", {"username": "partes.lota", "password": "equivocada-123"})
-    assert response.status_code == 400
-    # Django's own Spanish catalogue answers for the authentication form.
-    assert "nombre de usuario" in response.content.decode().lower()
-
-
-def test_login_is_throttled_after_five_failures(world: Any, client: Client) -> None:
-    for _ in range(5):
-        assert client.post("/ingresar/", {"username": "partes.lota", "password": "mala-clave-1"}).status_code == 400
-    # Even the right password is refused now, with a 429 and a message saying what to do.
-    blocked = client.post("/ingresar/", {"username": "partes.lota", "password": world.password})
-    assert blocked.status_code == 429
-    assert "15" in blocked.content.decode()
-    assert "_auth_user_id" not in client.session
-    # Another account from the same browser is not affected.
-    assert client.post("/ingresar/", {"username": "dom.lota", "password": world.password}).status_code == 302
 
 
 # --- the clerk journey ----------------------------------------------------------------------------
@@ -405,22 +371,3 @@ def test_void_keeps_the_number_and_revokes_the_receipt(world: Any, client: Clien
     assert page.status_code == 200 and "Ingreso duplicado por error" in page.content.decode()
     assert client.get(f"/verificar/{reg.receipt_code}/document").status_code == 404
     assert incoming(world.clerk).number == 2
-
-
-# --- public verification ----------------------------------------------------------------------------
-
-def test_verification_of_unknown_codes(db: Any, client: Client) -> None:
-    page = client.get("/verificar/")
-    assert page.status_code == 200
-    unknown = client.get("/verificar/ABCD-EFGH-JKMN")
-    assert unknown.status_code == 404
-    assert "ABCD-EFGH-JKMN" in unknown.content.decode()
-    assert "verification/not_found.html" in [t.name for t in unknown.templates]
-    typed = client.get("/verificar/", {"code": "bad"})
-    assert typed.status_code == 404
-    assert "verification/not_found.html" in [t.name for t in typed.templates]
-    assert "bad" in typed.content.decode()
-    blank = client.get("/verificar/", {"code": ""})
-    assert blank.status_code == 400
-    assert client.get("/verificar/ABCD-EFGH-JKMN/document").status_code == 404
-

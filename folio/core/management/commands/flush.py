@@ -1,8 +1,9 @@
 """Django's ``flush`` (``manage.py flush`` and every transactional test) made to work with two things of
 ours that stand in its way:
 
-* the audit trail is append-only by trigger, and SQLite empties tables with ``DELETE``, which the
-  trigger refuses: the triggers are lifted for the flush and put back afterwards;
+* the audit trail and the electronic index of expedientes are append-only by trigger, and SQLite
+  empties tables with ``DELETE``, which the triggers refuse: they are lifted for the flush and put
+  back afterwards;
 * on PostgreSQL the search table (``registry_search``, not a Django model) references
   ``registry_registration``, so ``TRUNCATE`` needs ``CASCADE``.
 """
@@ -14,6 +15,12 @@ from typing import Any
 
 from django.core.management.commands.flush import Command as DjangoFlushCommand
 from django.db import connections
+
+# (table, migration module holding its SQLITE / SQLITE_REVERSE trigger statements)
+APPEND_ONLY = [
+    ("audit_auditevent", "folio.audit.migrations.0002_append_only"),
+    ("case_files_indexentry", "folio.case_files.migrations.0002_index_append_only"),
+]
 
 
 class Command(DjangoFlushCommand):
@@ -29,13 +36,16 @@ class Command(DjangoFlushCommand):
         if "audit_auditevent" not in connection.introspection.table_names():
             super().handle(**options)
             return
-        append_only = importlib.import_module("folio.audit.migrations.0002_append_only")
+        tables = set(connection.introspection.table_names())
+        modules = [importlib.import_module(name) for table, name in APPEND_ONLY if table in tables]
         with connection.cursor() as cursor:
-            for sql in append_only.SQLITE_REVERSE:
-                cursor.execute(sql)
+            for append_only in modules:
+                for sql in append_only.SQLITE_REVERSE:
+                    cursor.execute(sql)
         try:
             super().handle(**options)
         finally:
             with connection.cursor() as cursor:
-                for sql in append_only.SQLITE:
-                    cursor.execute(sql)
+                for append_only in modules:
+                    for sql in append_only.SQLITE:
+                        cursor.execute(sql)

@@ -1,0 +1,247 @@
+"""The electronic index as JSON and XML, its canonical hash, and the DS 10 metadata of an expediente and its
+documents under the codes of the Guía Técnica de Metadatos (MGDEE… / MGDDE…). Pure functions: callers
+pass the entries the user may see (``EntryView``) or, for the hash, every entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+from xml.etree import ElementTree as ET  # only builds XML; nothing untrusted is ever parsed
+
+from django.utils.translation import gettext as _
+
+from folio.case_files.models import CaseFile, IndexEntry
+from folio.case_files.selectors import EntryView
+from folio.registry.models import DocumentType, Mechanism
+
+INDEX_SCHEMA = "folio-indice-expediente/1.0"
+# Version of the metadata schema we follow (the guide is a 2023 draft, "Versión BORRADOR").
+METADATA_SCHEMA_VERSION = "MGDE-DS10-2023-borrador"
+YES, NO = 1, 2  # the guide encodes booleans as 1 Sí / 2 No
+
+# Tipo relación OAE (MGDEE51_3 / MGDDE61_3)
+OAE_AUTHOR, OAE_RECIPIENT, OAE_PRODUCER, OAE_CUSTODY = 1, 2, 3, 4
+
+
+def utc_iso(value: dt.datetime | None) -> str | None:
+    """2026-03-05T14:07:09.123456Z; every time in exports is UTC (DS 10 art. 9)."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def guide_datetime(value: dt.datetime | None) -> str | None:
+    """The metadata guide's ``aaaa-mm-dd hh:mm:ss``, in UTC."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# --- canonical index and its hash ----------------------------------------------------------------
+
+def canonical_entry(case_file: CaseFile, entry: IndexEntry) -> dict[str, Any]:
+    return {
+        "position": entry.position,
+        "identifier": f"{case_file.iuie}-D{entry.position:04d}",
+        "title": entry.title,
+        "document_type": entry.document_type,
+        "incorporated_at": utc_iso(entry.incorporated_at),
+        "sha256": entry.sha256,
+        "pages": entry.pages,
+        "first_page": entry.first_page,
+        "last_page": entry.last_page,
+        "mechanism": entry.mechanism,
+        "source": entry.source,
+        "access_level": entry.access_level,
+        "sensitive_data": entry.sensitive_data,
+        "version_of": entry.version_of.position if entry.version_of_id and entry.version_of else None,
+        "nested_case_file": entry.nested_case_file.iuie if entry.nested_case_file_id and entry.nested_case_file
+        else None,
+    }
+
+
+def canonical_index(case_file: CaseFile, entries: Sequence[IndexEntry]) -> bytes:
+    body = {
+        "schema": INDEX_SCHEMA,
+        "organization": case_file.organization.code,
+        "iuie": case_file.iuie,
+        "entries": [canonical_entry(case_file, e) for e in sorted(entries, key=lambda e: e.position)],
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def index_hash(case_file: CaseFile, entries: Sequence[IndexEntry]) -> str:
+    """SHA-256 over the canonical index (every entry, in order); recorded when the expediente closes."""
+    return hashlib.sha256(canonical_index(case_file, entries)).hexdigest()
+
+
+# --- index export ----------------------------------------------------------------------------------
+
+def _entry_dict(case_file: CaseFile, view: EntryView) -> dict[str, Any]:
+    e = view.entry
+    data = canonical_entry(case_file, e)
+    data["incorporated_at"] = utc_iso(e.incorporated_at)
+    data["document_type_name"] = str(DocumentType(e.document_type).label)
+    data["mechanism_name"] = str(Mechanism(e.mechanism).label)
+    data["paper"] = e.is_paper
+    data["physical_location"] = e.physical_location
+    data["version"] = e.doc_version
+    if view.redacted:
+        data["title"] = _("Restricted document")
+        data["physical_location"] = ""
+    return data
+
+
+def index_as_dict(case_file: CaseFile, views: Sequence[EntryView]) -> dict[str, Any]:
+    last = max((v.entry.last_page for v in views), default=0)
+    return {
+        "schema": INDEX_SCHEMA,
+        "iuie": case_file.iuie,
+        "organization": {"code": case_file.organization.code, "name": case_file.organization.name},
+        "title": case_file.title,
+        "state": case_file.state,
+        "time_zone": "UTC",
+        "location_time_zone": case_file.organization.time_zone,
+        "created_at": utc_iso(case_file.created_at),
+        "closed_at": utc_iso(case_file.closed_at),
+        "index_hash": case_file.index_hash or None,
+        "index_hash_algorithm": "sha256" if case_file.index_hash else None,
+        "total_folios": last,
+        "entries": [_entry_dict(case_file, v) for v in views],
+    }
+
+
+def index_as_json(case_file: CaseFile, views: Sequence[EntryView]) -> bytes:
+    return json.dumps(index_as_dict(case_file, views), ensure_ascii=False, indent=2).encode()
+
+
+def index_as_xml(case_file: CaseFile, views: Sequence[EntryView]) -> bytes:
+    data = index_as_dict(case_file, views)
+    root = ET.Element("indiceElectronico", {"esquema": INDEX_SCHEMA, "iuie": case_file.iuie})
+    head = ET.SubElement(root, "expediente")
+    for key in ("title", "state", "time_zone", "location_time_zone", "created_at", "closed_at", "index_hash",
+                "index_hash_algorithm", "total_folios"):
+        value = data[key]
+        if value is not None:
+            ET.SubElement(head, key).text = str(value)
+    org = ET.SubElement(head, "organization", {"code": data["organization"]["code"]})
+    org.text = data["organization"]["name"]
+    entries = ET.SubElement(root, "entries")
+    for item in data["entries"]:
+        node = ET.SubElement(entries, "entry", {"position": str(item["position"]), "identifier": item["identifier"]})
+        for key in ("title", "document_type", "document_type_name", "incorporated_at", "sha256", "pages",
+                    "first_page", "last_page", "mechanism", "mechanism_name", "source", "access_level",
+                    "sensitive_data", "paper", "physical_location", "version", "version_of", "nested_case_file"):
+            value = item[key]
+            if value is None or value == "":
+                continue
+            ET.SubElement(node, key).text = str(value).lower() if isinstance(value, bool) else str(value)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+# --- DS 10 metadata ----------------------------------------------------------------------------------
+
+def _keywords(entry: IndexEntry, case_file: CaseFile) -> list[str]:
+    words = [w.strip() for w in entry.keywords.split(",") if w.strip()]
+    if not words:  # MGDDE3_2 is mandatory: fall back to the document type and the expediente's CPAT name
+        words = [str(DocumentType(entry.document_type).label)]
+        if case_file.procedure_name:
+            words.append(case_file.procedure_name)
+    return words
+
+
+def document_metadata(case_file: CaseFile, view: EntryView) -> dict[str, Any]:
+    e = view.entry
+    org = case_file.organization
+    incoming = e.source == "registration" or e.origin is not None
+    oae_codes = [org.code]
+    oae_relations = [OAE_RECIPIENT if incoming else OAE_PRODUCER]
+    if e.external_body_code:
+        oae_codes.append(e.external_body_code)
+        oae_relations.append(OAE_AUTHOR)
+    meta: dict[str, Any] = {
+        "MGDDE1_1": f"{case_file.iuie}-D{e.position:04d}",
+        "MGDDE1_5": e.doc_version,
+        "MGDDE1_6": _("Restricted document") if view.redacted else e.title,
+        "MGDDE2_1": e.size,
+        "MGDDE2_2": e.pages,
+        "MGDDE2_3": e.content_type or None,
+        "MGDDE3_2": [] if view.redacted else _keywords(e, case_file),
+        "MGDDE4_1": guide_datetime(e.document_created_at or e.incorporated_at),
+        "MGDDE4_2": guide_datetime(e.incorporated_at),
+        "MGDDE5_1": e.document_type,
+        "MGDDE5_2": e.origin,
+        "MGDDE5_3": e.mechanism,
+        "MGDDE5_5": (e.physical_location or None) if not view.redacted else None,
+        "MGDDE61_1": oae_codes,
+        "MGDDE61_3": oae_relations,
+        "MGDDE7_1": e.access_level,
+        "MGDDE7_4": YES if e.sensitive_data else NO,
+        "MGDDE8_3": YES if e.advanced_signature else NO,
+        "MGDDE9_1": case_file.procedure_code or None,
+        "MGDDE9_2": case_file.procedure_name or None,
+        "MDGDDE10": METADATA_SCHEMA_VERSION,
+        # Not metadata-guide elements, but needed to check the document and its place in the index.
+        "sha256": e.sha256 or None,
+        "folios": [e.first_page, e.last_page],
+        "position": e.position,
+    }
+    return meta
+
+
+def case_file_metadata(case_file: CaseFile, views: Sequence[EntryView], *, parties: Sequence[Any],
+                       links: Sequence[tuple[str, CaseFile, Any]] = ()) -> dict[str, Any]:
+    org = case_file.organization
+    visible_parties = list(parties)
+    hybrid = any(v.entry.is_paper for v in views)
+    linked_ids = [v.entry.nested_case_file.iuie if v.entry.nested_case_file is not None else v.entry.identifier
+                  for v in views]
+    linked_dates = [guide_datetime(v.entry.incorporated_at) for v in views]
+    for _direction, other, link in links:
+        linked_ids.append(other.iuie)
+        linked_dates.append(guide_datetime(link.created_at))
+    expediente = {
+        "MGDEE1_1": case_file.iuie,
+        "MGDEE1_2": case_file.series_code or None,
+        "MGDEE1_3": case_file.number,
+        "MGDEE1_4": case_file.state,
+        "MGDEE1_5": case_file.title,
+        "MGDEE2_1": case_file.summary or None,
+        "MGDEE2_2": case_file.subject,
+        "MGDEE3_1": guide_datetime(case_file.created_at),
+        "MGDEE3_2": guide_datetime(case_file.closed_at),
+        # Folio expedientes are born digital; paper items make them hybrid (DS 10 art. 23).
+        "MGDEE4_1": Mechanism.DIGITAL.value,
+        "MGDEE4_2": case_file.uri,
+        "MGDEE51_1": org.code,
+        "MGDEE51_2": org.name,
+        "MGDEE51_3": [OAE_PRODUCER, OAE_CUSTODY],
+        "MGDEE51_4": [org.code, org.code],
+        "MGDEE51_5": [org.name, org.name],
+        "MGDEE52_1": [p.relation for p in visible_parties],
+        "MGDEE52_2": [p.actor_type for p in visible_parties],
+        "MGDEE52_3": [p.rut or None for p in visible_parties],
+        "MGDEE52_4": [p.name for p in visible_parties],
+        "MGDEE53_1": linked_ids,
+        "MGDEE53_2": linked_dates,
+        "MGDEE6_1": case_file.access_level,
+        "MGDEE6_4": YES if case_file.sensitive_data else NO,
+        "MGDEE7_1": case_file.procedure_code or None,
+        "MGDEE7_2": case_file.procedure_name or None,
+        "MGDEE8_1": METADATA_SCHEMA_VERSION,
+    }
+    return {
+        "schema": METADATA_SCHEMA_VERSION,
+        "time_zone": "UTC",
+        "location_time_zone": org.time_zone,
+        "hybrid": hybrid,
+        "responsible_unit": {"code": case_file.unit.code, "name": case_file.unit.name},
+        "index_hash": case_file.index_hash or None,
+        "expediente": expediente,
+        "documentos": [document_metadata(case_file, v) for v in views],
+    }
+

@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 PORT   ?= 8000
 export FOLIO_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install system-deps lint typecheck messages bench clean
+.PHONY: run test install system-deps lint typecheck check messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
+	$(BIN)/mypy folio
+
+# Static checks CI runs before the suite: ruff (lint) and mypy with django-stubs.
+check: install
+	$(BIN)/ruff check .
 	$(BIN)/mypy folio
 
 messages: install

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 
 class SecurityHeadersMiddleware:
@@ -23,3 +26,31 @@ class SecurityHeadersMiddleware:
             response.headers.setdefault("Content-Security-Policy", self.POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+class OrganizationTimezoneMiddleware:
+    """Show times in the municipality's own zone (America/Santiago, Punta Arenas, Easter Island);
+    everything is stored in UTC."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        org = getattr(user, "organization", None) if user is not None and user.is_authenticated else None
+        if org is not None:
+            timezone.activate(_zone(org.time_zone))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+@lru_cache(maxsize=32)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("America/Santiago")

@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 PORT   ?= 8000
+# Two test processes (pytest-xdist) on the 2-core machines; PYTEST_ARGS= runs serially.
+PYTEST_ARGS ?= -n 2
 export FOLIO_VAR_DIR ?= $(CURDIR)/var
 
 .PHONY: run test install system-deps lint typecheck check messages bench clean

@@ -7,6 +7,7 @@ the same file reads the same variables everywhere.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import sys
@@ -73,6 +74,8 @@ INSTALLED_APPS = [
     "folio.verification",
     "folio.registry",
     "folio.case_files",
+    "folio.signatures",
+    "folio.acts",
     "folio.api",
 ]
 
@@ -201,6 +204,35 @@ TASKS = {
 }
 FOLIO_OCR_ENABLED = env_bool("FOLIO_OCR_ENABLED", False)
 
+# --- Electronic signatures (folio.signatures) -------------------------------------------------------
+# Key-encryption key for the organizations' CA private keys (and sealed provider secrets). Required in
+# production; elsewhere derived from the secret key so it survives restarts like the sessions do.
+def _key_encryption_key() -> str:
+    key = env_str("FOLIO_KEY_ENCRYPTION_KEY")
+    if key:
+        return key
+    if IS_PRODUCTION:
+        raise RuntimeError("FOLIO_KEY_ENCRYPTION_KEY (or FOLIO_KEY_ENCRYPTION_KEY_FILE) is required in production")
+    return hashlib.sha256(b"folio-key-encryption-key:" + SECRET_KEY.encode()).hexdigest()
+
+
+FOLIO_KEY_ENCRYPTION_KEY = _key_encryption_key()
+# The FirmaGob and RFC 3161 sandboxes under /sandbox/: never in production, on by default elsewhere.
+FOLIO_SANDBOXES = env_bool("FOLIO_SANDBOXES", not IS_PRODUCTION) and not IS_PRODUCTION
+FOLIO_SANDBOX_DIR = Path(env_str("FOLIO_SANDBOX_DIR", str(VAR_DIR / "sandboxes")))
+# Extra trust roots (PEM files, comma-separated) for validating signatures besides the organizations' CAs.
+FOLIO_TRUST_ROOTS = env_list("FOLIO_TRUST_ROOTS", [])
+# Time-stamping authority used when an organization configures none (empty: the sandbox outside production).
+FOLIO_TSA_URL = env_str("FOLIO_TSA_URL", "")
+# Seconds a signer's key opened with the right passphrase stays in memory (batch signing); 0 = never.
+FOLIO_SIGNING_KEY_CACHE_SECONDS = env_int("FOLIO_SIGNING_KEY_CACHE_SECONDS", 300)
+
+# --- Official documents (folio.acts) ----------------------------------------------------------------
+# A signature holds the next number of its counter while it is made (longer than the FirmaGob timeout);
+# another signature of the same type waits that long at most before it is told to retry.
+FOLIO_ACTS_NUMBER_LEASE_SECONDS = env_int("FOLIO_ACTS_NUMBER_LEASE_SECONDS", 120)
+FOLIO_ACTS_NUMBER_WAIT_SECONDS = env_int("FOLIO_ACTS_NUMBER_WAIT_SECONDS", 30)
+
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_HOST = env_str("FOLIO_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("FOLIO_EMAIL_PORT", 1025)
@@ -243,6 +275,15 @@ SPECTACULAR_SETTINGS = {
         "RegistrationStatusEnum": "folio.registry.models.RegistrationStatus",
         "RoutingStatusEnum": "folio.registry.models.RoutingStatus",
         "DeliveryMethodEnum": "folio.registry.models.DeliveryMethod",
+        "ActKindEnum": "folio.acts.models.ActKind",
+        "ActStateEnum": "folio.acts.models.ActState",
+        "ActStepKindEnum": "folio.acts.models.StepKind",
+        "ActStepStatusEnum": "folio.acts.models.StepStatus",
+        "SignatureMethodEnum": "folio.acts.models.SignatureMethod",
+        "SigningCapacityEnum": "folio.acts.models.Capacity",
+        "CaseFileStateEnum": "folio.case_files.models.CaseFileState",
+        "DispositionStatusEnum": "folio.case_files.models.DispositionStatus",
+        "PartyKindEnum": "folio.registry.models.PartyKind",
     },
 }
 
@@ -269,5 +310,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("FOLIO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # pyHanko logs a traceback for every certificate that does not chain to a trust root: the validation
+        # report already says so (uploads to /verificar/ of documents signed elsewhere are routine).
+        "pyhanko.sign.validation.generic_cms": {"level": "ERROR"},
+    },
 }

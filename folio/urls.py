@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("folio.accounts.urls")),
     path("", include("folio.registry.urls")),
     path("", include("folio.case_files.urls")),
+    path("", include("folio.acts.urls")),
+    path("", include("folio.signatures.urls")),
     path("verificar/", include("folio.verification.urls")),
     path("api/v1/", include("folio.api.urls")),
     path("admin/", admin.site.urls),

@@ -6,4 +6,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("folio.registry.api")),
     path("", include("folio.case_files.api")),
+    path("", include("folio.case_files.retention_api")),
+    path("", include("folio.signatures.api")),
+    path("", include("folio.acts.api")),
 ]

@@ -3,26 +3,32 @@ serialise. Errors follow folio.api.errors (400 invalid, 403 denied, 404 not foun
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
-from django.urls import path, re_path
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.urls import path, re_path, reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from folio.case_files import exports, selectors, services
+from folio.case_files import archive, exports, selectors, services
 from folio.case_files.models import (
     ActorRelation,
     ActorType,
+    AuthorizedCopy,
     CaseFile,
     CaseFileState,
+    CopyStatus,
     Origin,
     Party,
 )
@@ -30,6 +36,12 @@ from folio.core.http import client_ip
 from folio.files.services import file_open, read_upload
 from folio.registry.api import UnitSerializer
 from folio.registry.models import AccessLevel, DocumentType
+from folio.verification.services import verification_url
+
+
+class Gone(APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "gone"
 
 
 class PartySerializer(serializers.ModelSerializer):
@@ -108,6 +120,17 @@ class EntrySerializer(serializers.Serializer):
 
     def get_title(self, obj: selectors.EntryView) -> str:
         return _("Restricted document") if obj.redacted else obj.entry.title
+
+    def to_representation(self, instance: selectors.EntryView) -> dict[str, Any]:
+        """The same output as the fields above (which stay for the schema), without DRF's per-field
+        machinery: the index of a large expediente has thousands of entries."""
+        e = instance.entry
+        return {"id": e.pk, "position": e.position, "identifier": e.identifier, "title": self.get_title(instance),
+                "document_type": e.document_type,
+                "incorporated_at": self.fields["incorporated_at"].to_representation(e.incorporated_at),
+                "sha256": e.sha256, "pages": e.pages, "first_page": e.first_page, "last_page": e.last_page,
+                "access_level": e.access_level, "sensitive_data": e.sensitive_data, "source": e.source,
+                "paper": e.is_paper, "redacted": instance.redacted, "can_open": instance.can_open}
 
 
 class EntryInSerializer(serializers.Serializer):
@@ -344,6 +367,9 @@ class EntryFileView(APIView):
             services.case_file_record_denial(actor=request.user, case_file_id=cf.pk,
                                              what=f"api:document:{view.entry.position}", ip=client_ip(request))
             raise PermissionDenied(_("You may not read this document."))
+        if view.entry.file.purged_at is not None:
+            raise Gone(_("This document was eliminated under a final disposition (%(ref)s); its index entry "
+                         "and SHA-256 remain.") % {"ref": view.entry.file.purge_reference})
         services.case_file_access_record(actor=request.user, case_file=cf, entry=view.entry, what="api:download",
                                          ip=client_ip(request))
         return FileResponse(file_open(view.entry.file), content_type=view.entry.file.content_type,
@@ -444,8 +470,163 @@ class AccessLogView(APIView):
         return Response(EventSerializer(events, many=True).data)
 
 
+class CopySerializer(serializers.ModelSerializer):
+    scope = serializers.SerializerMethodField()
+    document_position = serializers.IntegerField(source="entry.position", default=None, read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    verification_url = serializers.SerializerMethodField()
+    file_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuthorizedCopy
+        fields = ["id", "code", "scope", "document_position", "status", "pages_done", "pages_total", "percent",
+                  "index_hash", "requested_at", "finished_at", "error", "verification_url", "file_url"]
+
+    def get_scope(self, obj: AuthorizedCopy) -> str:
+        return "expediente" if obj.is_whole else "document"
+
+    def get_verification_url(self, obj: AuthorizedCopy) -> str | None:
+        return verification_url(obj.code) if obj.status == CopyStatus.DONE else None
+
+    def get_file_url(self, obj: AuthorizedCopy) -> str | None:
+        if obj.status != CopyStatus.DONE:
+            return None
+        return reverse("api-case-file-copy-file", args=[obj.case_file_id, obj.pk])
+
+
+class CopiesView(APIView):
+    @extend_schema(operation_id="case_files_copies_list",
+                   summary="The authorized copies the user requested of this expediente",
+                   responses=CopySerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        cf = _get(request, pk, "copies")
+        return Response(CopySerializer(selectors.authorized_copies_for(request.user, cf), many=True).data)
+
+    @extend_schema(operation_id="case_files_copy_request",
+                   summary="Request a copia autorizada of the whole expediente (built in the background)",
+                   request=None, responses={202: CopySerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        cf = _get(request, pk, "copy")
+        copy = services.authorized_copy_request(actor=request.user, case_file=cf, ip=client_ip(request))
+        copy.refresh_from_db()
+        return Response(CopySerializer(copy).data, status=status.HTTP_202_ACCEPTED)
+
+
+class EntryCopyView(APIView):
+    @extend_schema(operation_id="case_files_entry_copy",
+                   summary="Issue a copia autorizada of one document", request=None, responses={201: CopySerializer})
+    def post(self, request: Request, pk: int, entry_id: int) -> Response:
+        cf = _get(request, pk, f"copy:{entry_id}")
+        view = selectors.index_entry_get(request.user, cf, entry_id)
+        if view is None:
+            raise Http404
+        copy = services.authorized_copy_request(actor=request.user, case_file=cf, entry=view.entry,
+                                                ip=client_ip(request))
+        return Response(CopySerializer(copy).data, status=status.HTTP_201_CREATED)
+
+
+class CopyDetailView(APIView):
+    @extend_schema(operation_id="case_files_copy", summary="One authorized copy and its progress",
+                   responses=CopySerializer)
+    def get(self, request: Request, pk: int, copy_id: int) -> Response:
+        cf = _get(request, pk, "copy")
+        copy = selectors.authorized_copy_get(request.user, cf, copy_id)
+        if copy is None:
+            raise Http404
+        return Response(CopySerializer(copy).data)
+
+
+class CopyFileView(APIView):
+    @extend_schema(operation_id="case_files_copy_file", summary="The PDF of an authorized copy",
+                   responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request: Request, pk: int, copy_id: int) -> FileResponse:
+        cf = _get(request, pk, "copy")
+        copy = selectors.authorized_copy_get(request.user, cf, copy_id)
+        if copy is None or copy.file is None:
+            raise Http404
+        return FileResponse(file_open(copy.file), content_type="application/pdf", filename=copy.file.original_name)
+
+
+def _tar(build: Any, filename: str) -> StreamingHttpResponse:
+    tmp = Path(tempfile.mkdtemp(prefix="folio-bag-"))
+    try:
+        root = build(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    response = StreamingHttpResponse(archive.TarStream(root, cleanup=tmp), content_type="application/x-tar")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class ArchivePackageView(APIView):
+    @extend_schema(operation_id="case_files_archive_package",
+                   summary="BagIt archival package of a closed expediente (tar, streamed)",
+                   responses={(200, "application/x-tar"): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request: Request, pk: int) -> StreamingHttpResponse:
+        cf = _get(request, pk, "archive_export")
+        return _tar(lambda tmp: services.archive_export(actor=request.user, case_file=cf, target_dir=tmp,
+                                                        ip=client_ip(request)), f"{cf.iuie}-bagit.tar")
+
+
+class SeriesPackageView(APIView):
+    @extend_schema(operation_id="case_files_series_package",
+                   summary="Bag of bags: every closed expediente of a series whose IUIe is of a year (tar)",
+                   parameters=[OpenApiParameter("series", str, required=True),
+                               OpenApiParameter("year", int, required=True)],
+                   responses={(200, "application/x-tar"): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request: Request) -> StreamingHttpResponse:
+        ser = SeriesInSerializer(data=request.query_params)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        return _tar(lambda tmp: services.archive_export_series(
+            actor=request.user, series_code=d["series"], year=d["year"], target_dir=tmp, ip=client_ip(request)),
+            f"{archive.safe_name(d['series'])}-{d['year']}-bagit.tar")
+
+
+class SeriesInSerializer(serializers.Serializer):
+    series = serializers.CharField(max_length=40)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+
+class ImportInSerializer(serializers.Serializer):
+    package = serializers.FileField(help_text="A bag as .tar, .tar.gz or .zip")
+    unit_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+
+class ImportPackageView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(operation_id="case_files_import_package",
+                   summary="Import an archival package (administrators; all or nothing)",
+                   request=ImportInSerializer, responses={201: CaseFileListSerializer(many=True)})
+    def post(self, request: Request) -> Response:
+        ser = ImportInSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        upload = ser.validated_data["package"]
+        with tempfile.TemporaryDirectory(prefix="folio-upload-") as tmp:
+            path = Path(tmp) / archive.safe_name(upload.name)
+            with path.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            organization = getattr(request.user, "organization", None)
+            if organization is None:
+                raise PermissionDenied(_("Only an administrator of the organization imports archival packages."))
+            imported = services.archive_import(actor=request.user, organization=organization,
+                                               path=path, unit_code=ser.validated_data["unit_code"],
+                                               ip=client_ip(request))
+        return Response(CaseFileListSerializer(imported, many=True).data, status=status.HTTP_201_CREATED)
+
+
 urlpatterns = [
     path("case-files/", CaseFileListView.as_view(), name="api-case-files"),
+    path("case-files/archival-package/", SeriesPackageView.as_view(), name="api-case-files-series-package"),
+    path("case-files/import/", ImportPackageView.as_view(), name="api-case-files-import"),
+    path("case-files/<int:pk>/archival-package/", ArchivePackageView.as_view(), name="api-case-file-archive-package"),
+    path("case-files/<int:pk>/copies/", CopiesView.as_view(), name="api-case-file-copies"),
+    path("case-files/<int:pk>/copies/<int:copy_id>/", CopyDetailView.as_view(), name="api-case-file-copy"),
+    path("case-files/<int:pk>/copies/<int:copy_id>/file/", CopyFileView.as_view(), name="api-case-file-copy-file"),
+    path("case-files/<int:pk>/entries/<int:entry_id>/copy/", EntryCopyView.as_view(), name="api-case-file-entry-copy"),
     path("case-files/<int:pk>/", CaseFileDetailView.as_view(), name="api-case-file"),
     path("case-files/<int:pk>/index/", IndexView.as_view(), name="api-case-file-index"),
     path("case-files/<int:pk>/index.xml", IndexXmlView.as_view(), name="api-case-file-index-xml"),

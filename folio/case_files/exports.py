@@ -9,7 +9,6 @@ import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
-from xml.etree import ElementTree as ET  # only builds XML; nothing untrusted is ever parsed
 
 from django.utils.translation import gettext as _
 
@@ -66,7 +65,8 @@ def canonical_entry(case_file: CaseFile, entry: IndexEntry) -> dict[str, Any]:
 def canonical_index(case_file: CaseFile, entries: Sequence[IndexEntry]) -> bytes:
     body = {
         "schema": INDEX_SCHEMA,
-        "organization": case_file.organization.code,
+        # The producing body: an expediente imported from another body's archival package keeps its hash.
+        "organization": case_file.producer_code or case_file.organization.code,
         "iuie": case_file.iuie,
         "entries": [canonical_entry(case_file, e) for e in sorted(entries, key=lambda e: e.position)],
     }
@@ -80,12 +80,21 @@ def index_hash(case_file: CaseFile, entries: Sequence[IndexEntry]) -> str:
 
 # --- index export ----------------------------------------------------------------------------------
 
-def _entry_dict(case_file: CaseFile, view: EntryView) -> dict[str, Any]:
+def _label(choices: Any, value: Any, cache: dict[Any, str]) -> str:
+    """The label of ``value`` in ``choices``, translated once per index export, not once per entry."""
+    key = (choices, value)
+    if key not in cache:
+        cache[key] = str(choices(value).label)
+    return cache[key]
+
+
+def _entry_dict(case_file: CaseFile, view: EntryView, labels: dict[Any, str] | None = None) -> dict[str, Any]:
     e = view.entry
+    labels = {} if labels is None else labels
     data = canonical_entry(case_file, e)
     data["incorporated_at"] = utc_iso(e.incorporated_at)
-    data["document_type_name"] = str(DocumentType(e.document_type).label)
-    data["mechanism_name"] = str(Mechanism(e.mechanism).label)
+    data["document_type_name"] = _label(DocumentType, e.document_type, labels)
+    data["mechanism_name"] = _label(Mechanism, e.mechanism, labels)
     data["paper"] = e.is_paper
     data["physical_location"] = e.physical_location
     data["version"] = e.doc_version
@@ -97,6 +106,7 @@ def _entry_dict(case_file: CaseFile, view: EntryView) -> dict[str, Any]:
 
 def index_as_dict(case_file: CaseFile, views: Sequence[EntryView]) -> dict[str, Any]:
     last = max((v.entry.last_page for v in views), default=0)
+    labels: dict[Any, str] = {}
     return {
         "schema": INDEX_SCHEMA,
         "iuie": case_file.iuie,
@@ -110,7 +120,7 @@ def index_as_dict(case_file: CaseFile, views: Sequence[EntryView]) -> dict[str, 
         "index_hash": case_file.index_hash or None,
         "index_hash_algorithm": "sha256" if case_file.index_hash else None,
         "total_folios": last,
-        "entries": [_entry_dict(case_file, v) for v in views],
+        "entries": [_entry_dict(case_file, v, labels) for v in views],
     }
 
 
@@ -118,29 +128,73 @@ def index_as_json(case_file: CaseFile, views: Sequence[EntryView]) -> bytes:
     return json.dumps(index_as_dict(case_file, views), ensure_ascii=False, indent=2).encode()
 
 
+# A node of the XML index: (tag, attributes, text, children).
+_Node = tuple[str, list[tuple[str, str]], str, list[Any]]
+
+
+def _xml_text(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _xml_attr(text: str) -> str:
+    text = _xml_text(text)
+    for char, entity in (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):
+        if char in text:
+            text = text.replace(char, entity)
+    return text
+
+
+def _xml_write(out: list[str], node: _Node, level: int) -> None:
+    """Serialise ``node`` exactly as ``ElementTree.tostring`` does after ``ElementTree.indent`` (two spaces),
+    without building an element tree (the index of a large expediente has tens of thousands of elements)."""
+    tag, attrs, text, children = node
+    start = "<" + tag + "".join([f' {k}="{_xml_attr(v)}"' for k, v in attrs]) if attrs else "<" + tag
+    if children:
+        inner, outer = "\n" + "  " * (level + 1), "\n" + "  " * level
+        out.append(start + ">" + (_xml_text(text) if text.strip() else inner))
+        last = len(children) - 1
+        for i, child in enumerate(children):
+            if child[3] or child[1] or not child[2]:
+                _xml_write(out, child, level + 1)
+            else:  # a leaf with text and no attributes, the common case
+                out.append(f"<{child[0]}>{_xml_text(child[2])}</{child[0]}>")
+            out.append(inner if i < last else outer)
+        out.append(f"</{tag}>")
+    elif text:
+        out.append(f"{start}>{_xml_text(text)}</{tag}>")
+    else:
+        out.append(start + " />")
+
+
 def index_as_xml(case_file: CaseFile, views: Sequence[EntryView]) -> bytes:
     data = index_as_dict(case_file, views)
-    root = ET.Element("indiceElectronico", {"esquema": INDEX_SCHEMA, "iuie": case_file.iuie})
-    head = ET.SubElement(root, "expediente")
-    for key in ("title", "state", "time_zone", "location_time_zone", "created_at", "closed_at", "index_hash",
-                "index_hash_algorithm", "total_folios"):
-        value = data[key]
-        if value is not None:
-            ET.SubElement(head, key).text = str(value)
-    org = ET.SubElement(head, "organization", {"code": data["organization"]["code"]})
-    org.text = data["organization"]["name"]
-    entries = ET.SubElement(root, "entries")
+    head: list[_Node] = [(key, [], str(data[key]), []) for key in (
+        "title", "state", "time_zone", "location_time_zone", "created_at", "closed_at", "index_hash",
+        "index_hash_algorithm", "total_folios") if data[key] is not None]
+    head.append(("organization", [("code", data["organization"]["code"])], data["organization"]["name"], []))
+    entries: list[_Node] = []
     for item in data["entries"]:
-        node = ET.SubElement(entries, "entry", {"position": str(item["position"]), "identifier": item["identifier"]})
+        fields: list[_Node] = []
         for key in ("title", "document_type", "document_type_name", "incorporated_at", "sha256", "pages",
                     "first_page", "last_page", "mechanism", "mechanism_name", "source", "access_level",
                     "sensitive_data", "paper", "physical_location", "version", "version_of", "nested_case_file"):
             value = item[key]
             if value is None or value == "":
                 continue
-            ET.SubElement(node, key).text = str(value).lower() if isinstance(value, bool) else str(value)
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+            fields.append((key, [], str(value).lower() if isinstance(value, bool) else str(value), []))
+        entries.append(("entry", [("position", str(item["position"])), ("identifier", item["identifier"])], "",
+                        fields))
+    root: _Node = ("indiceElectronico", [("esquema", INDEX_SCHEMA), ("iuie", case_file.iuie)], "",
+                   [("expediente", [], "", head), ("entries", [], "", entries)])
+    out = ["<?xml version='1.0' encoding='utf-8'?>\n"]
+    _xml_write(out, root, 0)
+    return "".join(out).encode()
 
 
 # --- DS 10 metadata ----------------------------------------------------------------------------------
@@ -217,11 +271,11 @@ def case_file_metadata(case_file: CaseFile, views: Sequence[EntryView], *, parti
         # Folio expedientes are born digital; paper items make them hybrid (DS 10 art. 23).
         "MGDEE4_1": Mechanism.DIGITAL.value,
         "MGDEE4_2": case_file.uri,
-        "MGDEE51_1": org.code,
-        "MGDEE51_2": org.name,
+        "MGDEE51_1": case_file.producer_code or org.code,
+        "MGDEE51_2": case_file.producer_name or org.name,
         "MGDEE51_3": [OAE_PRODUCER, OAE_CUSTODY],
-        "MGDEE51_4": [org.code, org.code],
-        "MGDEE51_5": [org.name, org.name],
+        "MGDEE51_4": [case_file.producer_code or org.code, org.code],
+        "MGDEE51_5": [case_file.producer_name or org.name, org.name],
         "MGDEE52_1": [p.relation for p in visible_parties],
         "MGDEE52_2": [p.actor_type for p in visible_parties],
         "MGDEE52_3": [p.rut or None for p in visible_parties],

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from folio.case_files.models import ActorType, CaseFileState, Origin
+from folio.core.widgets import FastSelect
 from folio.organizations.models import Unit
 from folio.registry.forms import RutField
 from folio.registry.models import AccessLevel, DocumentType
@@ -51,7 +52,7 @@ class EntryFieldsMixin(forms.Form):
     keywords = forms.CharField(label=_("Keywords"), max_length=500, required=False,
                                help_text=_("Separated by commas."))
     version_of = forms.TypedChoiceField(label=_("New version of"), required=False, coerce=int, empty_value=None,
-                                        choices=[])
+                                        choices=[], widget=FastSelect)  # one option per document
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, entries: Any = (), **kwargs: Any) -> None:
@@ -113,3 +114,12 @@ class SearchForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All")), *CaseFileState.choices])
     mine = forms.BooleanField(label=_("Only my unit's"), required=False)
 
+
+
+class CopyDocumentForm(forms.Form):
+    position = forms.IntegerField(label=_("Document number in the index"), min_value=1, max_value=10_000_000)
+
+
+class SeriesPackageForm(forms.Form):
+    series = forms.CharField(label=_("Series code"), max_length=40)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)

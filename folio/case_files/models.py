@@ -11,18 +11,23 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from folio.core.rut import format_rut
 from folio.registry.models import AccessLevel, DocumentType, Mechanism
 
 
 class CaseFileState(models.TextChoices):
-    # open -> in_progress <-> suspended; open/in_progress -> closed -> archived; closed -> in_progress (reopen).
+    # open -> in_progress <-> suspended; open/in_progress -> closed -> archived; closed -> in_progress (reopen);
+    # archived -> transferred | eliminated (an approved and executed final disposition).
     OPEN = "open", _("Open")
     IN_PROGRESS = "in_progress", _("In progress")
     SUSPENDED = "suspended", _("Suspended")
     CLOSED = "closed", _("Closed")
     ARCHIVED = "archived", _("Archived")
+    # Final disposition (retention schedule, see DispositionRecord): nothing leads out of these two.
+    TRANSFERRED = "transferred", _("Transferred to the Archivo Nacional")
+    ELIMINATED = "eliminated", _("Eliminated")
 
 
 class ArchivalPhase(models.TextChoices):
@@ -301,8 +306,9 @@ class CopyStatus(models.TextChoices):
 class AuthorizedCopy(models.Model):
     """A copia autorizada (DS 10 art. 35) of one document (``entry``) or of the whole expediente, and the
     progress of building its PDF (the whole expediente is built in the background). The documents the
-    requester could open when asking (``included_positions``) go into the copy; titles the requester may not see are redacted (``redacted_positions``). The copy shows the index as
-    it stood then (``last_position``) and certifies the hash of the whole index at that moment (``index_hash``)."""
+    requester could open when asking (``included_positions``) go into the copy; titles the requester may not
+    see are redacted (``redacted_positions``). The copy shows the index as it stood then (``last_position``)
+    and certifies the hash of the whole index at that moment (``index_hash``)."""
 
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     case_file = models.ForeignKey(CaseFile, on_delete=models.PROTECT, related_name="copies")
@@ -345,3 +351,131 @@ class AuthorizedCopy(models.Model):
         if not self.pages_total:
             return 100 if self.status == CopyStatus.DONE else 0
         return min(100, int(100 * self.pages_done / self.pages_total))
+
+
+# --- retention schedule and final disposition ---------------------------------------------------------
+
+class FinalDisposition(models.TextChoices):
+    """What the retention schedule says happens to a series once its semi-active years have run."""
+
+    ELIMINATE = "eliminate", _("Eliminate")
+    TRANSFER = "transfer", _("Transfer to the Archivo Nacional")
+    KEEP = "keep", _("Keep permanently in the municipality")
+
+
+class RetentionRule(models.Model):
+    """One row of the tabla de retención documental: for a documentary series (``CaseFile.series_code``),
+    the years an expediente stays in the active phase (archivo de gestión) and in the semi-active phase
+    (archivo intermedio), both counted from its closing, and its final disposition. Edited by the
+    organization's administrators; every change is in the audit trail."""
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    series_code = models.CharField(_("series code"), max_length=40)
+    name = models.CharField(_("series name"), max_length=200)
+    active_years = models.PositiveSmallIntegerField(_("years in the active phase"))
+    semi_active_years = models.PositiveSmallIntegerField(_("years in the semi-active phase"))
+    disposition = models.CharField(_("final disposition"), max_length=12, choices=FinalDisposition.choices)
+    legal_basis = models.CharField(_("legal basis"), max_length=500)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention schedule")
+        ordering = ["series_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "series_code"], name="retention_rule_series_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series_code} {self.name}"
+
+    @property
+    def total_years(self) -> int:
+        return self.active_years + self.semi_active_years
+
+
+class DispositionAction(models.TextChoices):
+    ELIMINATE = "eliminate", _("Eliminate")
+    TRANSFER = "transfer", _("Transfer to the Archivo Nacional")
+
+
+class DispositionStatus(models.TextChoices):
+    # approved -> executed | cancelled; nothing leads out of executed or cancelled.
+    APPROVED = "approved", pgettext_lazy("disposition status", "Approved")
+    EXECUTED = "executed", pgettext_lazy("disposition status", "Executed")
+    CANCELLED = "cancelled", pgettext_lazy("disposition status", "Cancelled")
+
+
+class DispositionRecord(models.Model):
+    """The record of one final disposition: which expedientes, what action, who approved it under which
+    act (decreto alcaldicio / resolución exenta) and when, and who carried it out. Never deleted."""
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=12, choices=DispositionAction.choices)
+    status = models.CharField(_("status"), max_length=12, choices=DispositionStatus.choices,
+                              default=DispositionStatus.APPROVED)
+    act_number = models.CharField(_("approving act"), max_length=120)
+    reason = models.TextField(_("reason"))
+    approved_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(_("approved at"))
+    executed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
+    execution_note = models.TextField(_("execution note"), blank=True)
+    cancelled_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=500, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("disposition record")
+        verbose_name_plural = _("disposition records")
+        ordering = ["-approved_at", "-id"]
+        indexes = [models.Index(fields=["organization", "status"], name="disposition_org_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.act_number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("case_files:disposition", args=[self.pk])
+
+
+class DispositionItem(models.Model):
+    """One expediente of a disposition record, with a snapshot of what it was when the disposition was
+    approved (the rule applied, its index hash and size) and, once executed, what was done to its files."""
+
+    record = models.ForeignKey(DispositionRecord, on_delete=models.PROTECT, related_name="items")
+    case_file = models.ForeignKey(CaseFile, on_delete=models.PROTECT, related_name="+")
+    # Only the items of approved or executed records are active: an expediente is in at most one of them.
+    active = models.BooleanField(default=True)
+    # Set when the expediente is carried along because it was accumulated into another one of the record.
+    carried_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    iuie = models.CharField(_("IUIe"), max_length=30)
+    title = models.CharField(_("title"), max_length=500)
+    series_code = models.CharField(_("series code"), max_length=40, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    index_hash = models.CharField(_("index hash"), max_length=64, blank=True)
+    entries = models.PositiveIntegerField(_("documents"), default=0)
+    folios = models.PositiveIntegerField(_("folios"), default=0)
+    rule = models.JSONField(_("retention rule applied"), default=dict)
+    files_removed = models.PositiveIntegerField(default=0)
+    bytes_removed = models.BigIntegerField(default=0)
+    files_kept = models.JSONField(default=list)  # [{"position", "sha256", "kept_because"}] shared files
+
+    class Meta:
+        verbose_name = _("disposition item")
+        verbose_name_plural = _("disposition items")
+        ordering = ["record", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case_file"], condition=models.Q(active=True),
+                                    name="disposition_item_one_active"),
+            models.UniqueConstraint(fields=["record", "case_file"], name="disposition_item_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.iuie}"

@@ -5,20 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from folio.accounts.models import RoleCode
 from folio.audit.models import AuditEvent
 from folio.case_files import permissions as perms
 from folio.case_files.models import (
     ActorRelation,
+    AuthorizedCopy,
     CaseFile,
     CaseFileCustody,
     CaseFileLink,
     IndexEntry,
     Party,
 )
-from folio.registry.models import AccessLevel
+from folio.registry.models import AccessLevel, DocumentType
 
 OBJECT_TYPE = "case_files.casefile"
 ACCESS_ACTIONS = ("case_file.access", "case_file.denied")
@@ -94,6 +95,31 @@ class EntryView:
     def is_restricted(self) -> bool:
         return self.entry.access_level != AccessLevel.PUBLIC or self.entry.sensitive_data
 
+    @property
+    def purged(self) -> bool:
+        """Its bytes were removed under a final disposition (elimination); the entry and its hash stay."""
+        e = self.entry
+        if hasattr(e, "file_purged_at"):
+            return e.file_purged_at is not None
+        return e.file_id is not None and e.file is not None and e.file.purged_at is not None
+
+    # Labels for pages that list thousands of entries: ``get_FOO_display`` rebuilds the choices dict per call.
+    @property
+    def document_type_label(self) -> str:
+        return _label(DocumentType, self.entry.document_type)
+
+    @property
+    def access_level_label(self) -> str:
+        return _label(AccessLevel, self.entry.access_level)
+
+
+def _label(choices: Any, value: Any) -> str:
+    """What ``get_FOO_display`` shows: the label, or the raw value when it is not a known choice."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
 
 def _entry_view(user: Any, entry: IndexEntry, privileged: bool, auditor: bool) -> EntryView:
     open_to_all = entry.access_level == AccessLevel.PUBLIC and not entry.sensitive_data
@@ -117,14 +143,30 @@ def sees_restricted_metadata(user: Any, case_file: CaseFile) -> bool:
     return privileged or auditor
 
 
+def _attach(case_file: CaseFile, entries: list[IndexEntry]) -> list[IndexEntry]:
+    """Point every entry at ``case_file``, at the entry it replaces and at its nested (accumulated)
+    expediente: identifiers, exports and the index hash read them. The first two are already in hand and
+    the few nested ones come in one query, instead of a query or a join per document."""
+    by_id = {e.pk: e for e in entries}
+    nested_ids = {e.nested_case_file_id for e in entries if e.nested_case_file_id is not None}
+    nested = CaseFile.objects.in_bulk(nested_ids) if nested_ids else {}
+    for e in entries:
+        e.case_file = case_file
+        if e.version_of_id is not None and e.version_of_id in by_id:
+            e.version_of = by_id[e.version_of_id]
+        if e.nested_case_file_id is not None and e.nested_case_file_id in nested:
+            e.nested_case_file = nested[e.nested_case_file_id]
+    return entries
+
+
 def index_entries_for(user: Any, case_file: CaseFile) -> list[EntryView]:
     """The whole index in order, with per-document restrictions applied for ``user`` (who must already be
-    allowed to see ``case_file``, i.e. it came from ``case_file_get``)."""
+    allowed to see ``case_file``, i.e. it came from ``case_file_get``). The stored files are not loaded (only
+    whether their bytes were removed, ``EntryView.purged``): use ``index_entry_get`` to read one."""
     privileged, auditor = _reader_flags(user, case_file)
-    entries = (IndexEntry.objects.filter(case_file=case_file)
-               .select_related("file", "source_registration", "nested_case_file", "version_of", "incorporated_by")
-               .order_by("position"))
-    return [_entry_view(user, e, privileged, auditor) for e in entries]
+    entries: list[IndexEntry] = list(IndexEntry.objects.filter(case_file=case_file)
+                                     .annotate(file_purged_at=F("file__purged_at")).order_by("position"))
+    return [_entry_view(user, e, privileged, auditor) for e in _attach(case_file, entries)]
 
 
 def index_entry_get(user: Any, case_file: CaseFile, entry_id: int) -> EntryView | None:
@@ -138,8 +180,7 @@ def index_entry_get(user: Any, case_file: CaseFile, entry_id: int) -> EntryView 
 
 def all_entries(case_file: CaseFile) -> list[IndexEntry]:
     """Every entry, unfiltered: for the index hash and internal checks only, never for display."""
-    return list(IndexEntry.objects.filter(case_file=case_file).select_related("version_of", "nested_case_file")
-                .order_by("position"))
+    return _attach(case_file, list(IndexEntry.objects.filter(case_file=case_file).order_by("position")))
 
 
 def case_file_links(case_file: CaseFile) -> list[tuple[str, CaseFile, CaseFileLink]]:
@@ -159,6 +200,16 @@ def case_file_timeline(case_file: CaseFile) -> QuerySet[AuditEvent]:
             .exclude(action__in=ACCESS_ACTIONS).order_by("seq"))
 
 
+TIMELINE_ON_PAGE = 50
+
+
+def case_file_timeline_tail(case_file: CaseFile, limit: int = TIMELINE_ON_PAGE) -> tuple[list[AuditEvent], bool]:
+    """The last ``limit`` events of the timeline, oldest first, and whether there are earlier ones (the
+    expediente's page shows the tail; an expediente with thousands of documents has thousands of events)."""
+    tail = list(case_file_timeline(case_file).order_by("-seq")[:limit + 1])
+    return tail[:limit][::-1], len(tail) > limit
+
+
 def case_file_access_log(user: Any, case_file: CaseFile) -> QuerySet[AuditEvent] | None:
     """Who accessed what (DS 10 arts. 19, 37), including refused attempts. None when ``user`` may not read it:
     auditors, admins and the responsible unit may."""
@@ -169,13 +220,14 @@ def case_file_access_log(user: Any, case_file: CaseFile) -> QuerySet[AuditEvent]
             .order_by("seq"))
 
 
-def index_is_intact(case_file: CaseFile) -> bool:
-    """For a closed expediente: the recorded index hash still matches the index."""
+def index_is_intact(case_file: CaseFile, entries: list[IndexEntry] | None = None) -> bool:
+    """For a closed expediente: the recorded index hash still matches the index. ``entries``: every entry
+    of the index, when the caller already has them (e.g. from ``index_entries_for``)."""
     from folio.case_files.exports import index_hash
 
     if not case_file.index_hash:
         return True
-    return index_hash(case_file, all_entries(case_file)) == case_file.index_hash
+    return index_hash(case_file, all_entries(case_file) if entries is None else entries) == case_file.index_hash
 
 
 # --- citizen portal ---------------------------------------------------------------------------------
@@ -200,3 +252,54 @@ def index_entries_for_citizen(case_file: CaseFile, run_number: int | None) -> Qu
     return (IndexEntry.objects.filter(case_file=case_file)
             .filter(Q(access_level=AccessLevel.PUBLIC, sensitive_data=False) | own)
             .select_related("file").order_by("position"))
+
+
+# --- authorized copies --------------------------------------------------------------------------------
+
+def index_entry_by_position(user: Any, case_file: CaseFile, position: int) -> EntryView | None:
+    entry_id = IndexEntry.objects.filter(case_file=case_file, position=position).values_list("pk", flat=True).first()
+    return index_entry_get(user, case_file, entry_id) if entry_id else None
+
+
+def authorized_copies_for(user: Any, case_file: CaseFile) -> list[AuthorizedCopy]:
+    """The latest copies ``user`` asked for of ``case_file`` (a copy is its requester's; anyone else checks
+    it by its code at /verificar/)."""
+    return list(AuthorizedCopy.objects.filter(case_file=case_file, requested_by_id=user.pk)
+                .select_related("entry__case_file").order_by("-requested_at", "-id")[:10])
+
+
+def authorized_copy_get(user: Any, case_file: CaseFile, copy_id: int) -> AuthorizedCopy | None:
+    return (AuthorizedCopy.objects.filter(case_file=case_file, pk=copy_id, requested_by_id=user.pk)
+            .select_related("entry__case_file", "file").first())
+
+
+# --- integrity (manage.py verify_integrity) ---------------------------------------------------------------
+
+def integrity_problems(failed_file_ids: set[int]) -> tuple[list[str], str]:
+    """Every index entry whose SHA-256 differs from its stored file (or whose file failed its own check, in
+    ``failed_file_ids``), and every closed expediente whose index no longer matches its recorded hash.
+    Returns the problems, named, and a summary of what was checked."""
+    from folio.case_files.exports import index_hash
+
+    problems: list[str] = []
+    entries = 0
+    rows = (IndexEntry.objects.filter(file__isnull=False)
+            .values_list("pk", "case_file__organization__code", "case_file__iuie", "position", "sha256", "file_id",
+                         "file__sha256").order_by("pk").iterator(chunk_size=2000))
+    for _pk, org, iuie, position, sha256, file_id, file_sha256 in rows:
+        entries += 1
+        if sha256 != file_sha256:
+            problems.append(f"index entry {org} {iuie} no. {position}: SHA-256 {sha256} differs from its stored "
+                            f"file {file_id} ({file_sha256})")
+        elif file_id in failed_file_ids:
+            problems.append(f"index entry {org} {iuie} no. {position}: its stored file {file_id} no longer "
+                            f"matches SHA-256 {sha256}")
+    closed = 0
+    for cf in (CaseFile.objects.exclude(index_hash="").select_related("organization").order_by("pk")
+               .iterator(chunk_size=200)):
+        closed += 1
+        current = index_hash(cf, all_entries(cf))
+        if current != cf.index_hash:
+            problems.append(f"expediente {cf.organization.code} {cf.iuie}: index hash {current} differs from the "
+                            f"hash recorded at closing {cf.index_hash}")
+    return problems, f"{entries} index entries and {closed} closed expedientes checked"

@@ -72,6 +72,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "link": (frozenset({S.OPEN, S.IN_PROGRESS, S.SUSPENDED}), None),
     "accumulate": (frozenset({S.OPEN, S.IN_PROGRESS}), S.IN_PROGRESS),
     "be_accumulated": (frozenset({S.OPEN, S.IN_PROGRESS, S.SUSPENDED}), S.CLOSED),
+    # Final disposition (case_files.retention): approved for a closed or archived expediente (a closed one is
+    # archived then), carried out on an archived one; nothing leads out of transferred or eliminated.
+    "dispose": (frozenset({S.CLOSED, S.ARCHIVED}), None),
+    "transfer_out": (frozenset({S.ARCHIVED}), S.TRANSFERRED),
+    "eliminate": (frozenset({S.ARCHIVED}), S.ELIMINATED),
 }
 
 
@@ -90,6 +95,9 @@ def _refusal_message(action: str, state: str) -> str:
         "link": _("A closed or archived expediente cannot be linked."),
         "accumulate": _("Only an open or in-progress expediente can receive another one."),
         "be_accumulated": _("Only an open, in-progress or suspended expediente can be accumulated."),
+        "dispose": _("Only a closed or archived expediente can go to final disposition."),
+        "transfer_out": _("Only an archived expediente can be transferred to the Archivo Nacional."),
+        "eliminate": _("Only an archived expediente can be eliminated."),
     }
     return messages[action]
 
@@ -807,3 +815,37 @@ def case_file_access_record(*, actor: Any, case_file: CaseFile, what: str, entry
                     access_level=entry.access_level, sensitive_data=entry.sensitive_data)
     with transaction.atomic():
         _audit("case_file.access", actor, case_file, ip, **data)
+
+
+# --- authorized copies and archival packages (the work is in copies.py and archive.py) ------------------
+
+def authorized_copy_request(*, actor: Any, case_file: CaseFile, entry: IndexEntry | None = None,
+                            ip: str | None = None) -> Any:
+    """A copia autorizada of ``entry`` (built now) or of the whole expediente (queued; built in the
+    background). Returns the ``AuthorizedCopy``."""
+    from folio.case_files import copies
+
+    return copies.request_copy(actor=actor, case_file=case_file, entry=entry, ip=ip)
+
+
+def archive_export(*, actor: Any, case_file: CaseFile, target_dir: Any, ip: str | None = None) -> Any:
+    """Write the BagIt archival package of a closed expediente under ``target_dir``; returns its path."""
+    from folio.case_files import archive
+
+    return archive.export_case_file(actor=actor, case_file=case_file, target_dir=target_dir, ip=ip)
+
+
+def archive_export_series(*, actor: Any, series_code: str, year: int, target_dir: Any,
+                          ip: str | None = None) -> Any:
+    """A bag of bags with every closed expediente of a series and year; returns its path."""
+    from folio.case_files import archive
+
+    return archive.export_series(actor=actor, series_code=series_code, year=year, target_dir=target_dir, ip=ip)
+
+
+def archive_import(*, actor: Any, organization: Any, path: Any, unit_code: str = "",
+                   ip: str | None = None) -> list[CaseFile]:
+    """Import an archival package (all or nothing). Returns the top-level expedientes imported."""
+    from folio.case_files import archive
+
+    return archive.import_package(actor=actor, organization=organization, path=path, unit_code=unit_code, ip=ip)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from folio.case_files import views
+from folio.case_files import retention_views, views
 
 app_name = "case_files"
 urlpatterns = [
@@ -24,4 +24,22 @@ urlpatterns = [
     path("expedientes/<int:pk>/indice.xml", views.index_xml, name="index_xml"),
     path("expedientes/<int:pk>/metadatos.json", views.metadata_json, name="metadata_json"),
     path("expedientes/<int:pk>/accesos/", views.access_log, name="access_log"),
+    path("expedientes/<int:pk>/historial/", views.history, name="history"),
+    path("expedientes/<int:pk>/copia-autorizada/", views.copy_request, name="copy_request"),
+    path("expedientes/<int:pk>/copia-autorizada/documento/", views.entry_copy, name="entry_copy"),
+    path("expedientes/<int:pk>/copias/<int:copy_id>/", views.copy_status, name="copy_status"),
+    path("expedientes/<int:pk>/copias/<int:copy_id>/pdf/", views.copy_download, name="copy_download"),
+    path("expedientes/<int:pk>/paquete-archivo.tar", views.archive_package, name="archive_package"),
+    path("expedientes/paquete-serie.tar", views.series_package, name="series_package"),
+    # Retention schedule and final disposition (retention_views.py)
+    path("expedientes/retencion/", retention_views.retention_schedule, name="retention"),
+    path("expedientes/retencion/<int:pk>/", retention_views.retention_rule_edit, name="retention_rule"),
+    path("expedientes/retencion/aplicar-fases/", retention_views.retention_apply_phases, name="retention_phases"),
+    path("expedientes/disposicion/", retention_views.disposition_list, name="dispositions"),
+    path("expedientes/disposicion/<int:pk>/", retention_views.disposition_detail, name="disposition"),
+    path("expedientes/disposicion/<int:pk>/inventario.csv", retention_views.disposition_inventory,
+         name="disposition_inventory"),
+    path("expedientes/disposicion/<int:pk>/ejecutar/", retention_views.disposition_execute,
+         name="disposition_execute"),
+    path("expedientes/disposicion/<int:pk>/anular/", retention_views.disposition_cancel, name="disposition_cancel"),
 ]

@@ -3,31 +3,39 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from folio.case_files import archive as archives
 from folio.case_files import exports, permissions, selectors, services
 from folio.case_files.forms import (
     CaseFileForm,
+    CopyDocumentForm,
     NoteForm,
     OtherCaseFileForm,
     PaperForm,
     ReasonForm,
     RegistrationPickForm,
     SearchForm,
+    SeriesPackageForm,
     TransferForm,
     UploadForm,
 )
 from folio.case_files.models import CaseFile
+from folio.case_files.retention_selectors import case_file_disposition
 from folio.core.http import AuthedHttpRequest, client_ip
 from folio.files.services import file_open, read_upload
 from folio.registry.selectors import registration_by_folio, registration_get
@@ -68,7 +76,9 @@ def case_file_list(request: AuthedHttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "case_files/list.html", {
         "form": form, "page": page, "querystring": query.urlencode(),
-        "can_open": permissions.can_open(request.user)}, status=status)
+        "can_open": permissions.can_open(request.user),
+        "series_form": SeriesPackageForm(prefix="series") if permissions.can_export_series(request.user) else None,
+    }, status=status)
 
 
 @staff_required
@@ -123,6 +133,7 @@ def _detail_context(request: AuthedHttpRequest, cf: CaseFile, **forms: Form) -> 
     can_manage = permissions.can_manage(user, cf)
     can_incorporate = permissions.can_incorporate(user, cf) and "incorporate" in allowed
     v = {"version": cf.version}
+    timeline, timeline_truncated = selectors.case_file_timeline_tail(cf)
     return {
         "cf": cf,
         "entries": views,
@@ -130,9 +141,11 @@ def _detail_context(request: AuthedHttpRequest, cf: CaseFile, **forms: Form) -> 
         "parties": list(cf.parties.all()),
         "custody": list(cf.custody.all()),
         "links": selectors.case_file_links(cf),
-        "timeline": list(selectors.case_file_timeline(cf)),
+        "timeline": timeline,
+        "timeline_truncated": timeline_truncated,
         "show_restricted": selectors.sees_restricted_metadata(user, cf),
         "can_read_access_log": permissions.can_read_access_log(user, cf),
+        "can_read_dispositions": permissions.can_read_dispositions(user),
         "can_incorporate": can_incorporate,
         "can_transfer": can_manage and "transfer" in allowed,
         "can_suspend": can_manage and "suspend" in allowed,
@@ -142,11 +155,13 @@ def _detail_context(request: AuthedHttpRequest, cf: CaseFile, **forms: Form) -> 
         "can_archive": "archive" in allowed and (can_manage or user.has_role(*permissions.REGISTRARS)),
         "can_link": can_manage and "link" in allowed,
         "can_accumulate": can_manage and "accumulate" in allowed,
-        "index_intact": selectors.index_is_intact(cf),
-        "upload_form": forms.get("upload_form") or UploadForm(entries=entries, initial={
-            **v, "access_level": cf.access_level}),
-        "paper_form": forms.get("paper_form") or PaperForm(entries=entries, initial={
-            **v, "access_level": cf.access_level}),
+        "index_intact": selectors.index_is_intact(cf, [x.entry for x in views]),
+        "disposition": case_file_disposition(cf),
+        # Only built when shown: each lists every document of the index (a large expediente has thousands).
+        "upload_form": forms.get("upload_form") or (UploadForm(entries=entries, initial={
+            **v, "access_level": cf.access_level}) if can_incorporate else None),
+        "paper_form": forms.get("paper_form") or (PaperForm(entries=entries, initial={
+            **v, "access_level": cf.access_level}) if can_incorporate else None),
         "registration_form": forms.get("registration_form") or RegistrationPickForm(initial=v),
         "transfer_form": forms.get("transfer_form") or TransferForm(organization=org, exclude_unit_id=cf.unit_id,
                                                                     initial=v),
@@ -157,6 +172,10 @@ def _detail_context(request: AuthedHttpRequest, cf: CaseFile, **forms: Form) -> 
         "reopen_form": forms.get("reopen_form") or ReasonForm(initial=v, prefix="reopen"),
         "link_form": forms.get("link_form") or OtherCaseFileForm(prefix="link"),
         "accumulate_form": forms.get("accumulate_form") or OtherCaseFileForm(prefix="accumulate"),
+        "copies": selectors.authorized_copies_for(user, cf),
+        "can_request_copy": permissions.can_request_copy(user, cf) and bool(views),
+        "copy_form": forms.get("copy_form") or CopyDocumentForm(prefix="copy"),
+        "can_export_archive": permissions.can_export_archive(user, cf) and cf.state in archives.ARCHIVABLE,
     }
 
 
@@ -346,6 +365,10 @@ def entry_download(request: AuthedHttpRequest, pk: int, entry_id: int) -> HttpRe
         raise PermissionDenied(_("You may not read this document."))
     if entry.file is None:
         raise Http404(_("This is a paper item; it has no digital copy."))
+    if entry.file.purged_at is not None:
+        return HttpResponse(_("This document was eliminated under a final disposition (%(ref)s); its index entry "
+                              "and SHA-256 remain.") % {"ref": entry.file.purge_reference},
+                            status=410, content_type="text/plain; charset=utf-8")
     services.case_file_access_record(actor=request.user, case_file=cf, entry=entry, what="download",
                                      ip=client_ip(request))
     return FileResponse(file_open(entry.file), content_type=entry.file.content_type,
@@ -386,9 +409,127 @@ def metadata_json(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+def history(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The whole timeline (the expediente's page shows its last events)."""
+    cf = _get(request, pk, "history")
+    services.case_file_access_record(actor=request.user, case_file=cf, what="history", ip=client_ip(request))
+    return render(request, "case_files/history.html", {
+        "cf": cf, "timeline": list(selectors.case_file_timeline(cf)),
+        "show_restricted": selectors.sees_restricted_metadata(request.user, cf)})
+
+
+@staff_required
 def access_log(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     cf = _get(request, pk, "access_log")
     events = selectors.case_file_access_log(request.user, cf)
     if events is None:
         raise PermissionDenied(_("Only auditors, administrators and the responsible unit read the access log."))
     return render(request, "case_files/access_log.html", {"cf": cf, "events": list(events)})
+
+
+# --- authorized copies and archival packages -------------------------------------------------------------
+
+def _refused(request: AuthedHttpRequest, cf: CaseFile, message: str, status: int, **forms: Form) -> HttpResponse:
+    fresh = selectors.case_file_get(request.user, cf.pk) or cf
+    ctx = _detail_context(request, fresh, **forms)
+    ctx["action_error"] = message
+    return render(request, "case_files/detail.html", ctx, status=status)
+
+
+@staff_required
+@require_POST
+def copy_request(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Ask for a copia autorizada of the whole expediente; it is built in the background."""
+    cf = _get(request, pk, "copy")
+    try:
+        services.authorized_copy_request(actor=request.user, case_file=cf, ip=client_ip(request))
+    except services.ConflictError as exc:
+        return _refused(request, cf, exc.message, 409)
+    messages.success(request, _("The authorized copy is being prepared; its progress is shown below."))
+    return redirect(reverse("case_files:detail", args=[cf.pk]) + "#copias")
+
+
+@staff_required
+@require_POST
+def entry_copy(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Ask for a copia autorizada of one document (by its number in the index); it is built at once."""
+    cf = _get(request, pk, "copy")
+    form = CopyDocumentForm(request.POST, prefix="copy")
+    if not form.is_valid():
+        return _refused(request, cf, _("Give the number of a document of the index."), 400, copy_form=form)
+    view = selectors.index_entry_by_position(request.user, cf, form.cleaned_data["position"])
+    if view is None:
+        form.add_error("position", _("The index has no document with that number."))
+        return _refused(request, cf, _("The index has no document with that number."), 400, copy_form=form)
+    try:
+        copy = services.authorized_copy_request(actor=request.user, case_file=cf, entry=view.entry,
+                                                ip=client_ip(request))
+    except ValidationError as exc:
+        form.add_error("position", exc.messages)
+        return _refused(request, cf, " ".join(exc.messages), 400, copy_form=form)
+    messages.success(request, _("Authorized copy %(code)s issued.") % {"code": copy.code})
+    return redirect(reverse("case_files:detail", args=[cf.pk]) + "#copias")
+
+
+@staff_required
+def copy_status(request: AuthedHttpRequest, pk: int, copy_id: int) -> HttpResponse:
+    """The progress of one copy (polled with htmx while it is being built)."""
+    cf = _get(request, pk, "copy")
+    copy = selectors.authorized_copy_get(request.user, cf, copy_id)
+    if copy is None:
+        raise Http404
+    return render(request, "case_files/_copy.html", {"cf": cf, "copy": copy})
+
+
+@staff_required
+def copy_download(request: AuthedHttpRequest, pk: int, copy_id: int) -> FileResponse:
+    cf = _get(request, pk, "copy")
+    copy = selectors.authorized_copy_get(request.user, cf, copy_id)
+    if copy is None or copy.file is None:
+        raise Http404(_("The copy is not ready."))
+    return FileResponse(file_open(copy.file), content_type="application/pdf", as_attachment=True,
+                        filename=copy.file.original_name)
+
+
+def _tar_response(build: Callable[[Path], Path], filename: str) -> StreamingHttpResponse:
+    """Build a bag in a scratch directory and stream it as a tar; the directory goes when the response closes."""
+    tmp = Path(tempfile.mkdtemp(prefix="folio-bag-"))
+    try:
+        root = build(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    response = StreamingHttpResponse(archives.TarStream(root, cleanup=tmp), content_type="application/x-tar")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@staff_required
+def archive_package(request: AuthedHttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
+    """The BagIt archival package of a closed expediente, streamed as a tar."""
+    cf = _get(request, pk, "archive_export")
+    try:
+        return _tar_response(lambda tmp: services.archive_export(actor=request.user, case_file=cf, target_dir=tmp,
+                                                                 ip=client_ip(request)), f"{cf.iuie}-bagit.tar")
+    except services.ConflictError as exc:
+        return _refused(request, cf, exc.message, 409)
+
+
+@staff_required
+def series_package(request: AuthedHttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """A bag of bags with the closed expedientes of a series and year, streamed as a tar."""
+    if not permissions.can_export_series(request.user):
+        raise PermissionDenied(_("Only the Oficina de Partes and administrators export a whole series."))
+    form = SeriesPackageForm(request.GET, prefix="series")
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            return _tar_response(lambda tmp: services.archive_export_series(
+                actor=request.user, series_code=d["series"], year=d["year"], target_dir=tmp, ip=client_ip(request)),
+                f"{archives.safe_name(d['series'])}-{d['year']}-bagit.tar")
+        except ValidationError as exc:
+            _form_errors(form, exc, {"series": "series"})
+    page = Paginator(selectors.case_file_search(request.user, selectors.CaseFileFilters()), 25).get_page(1)
+    return render(request, "case_files/list.html", {
+        "form": SearchForm(), "page": page, "querystring": "", "can_open": permissions.can_open(request.user),
+        "series_form": form}, status=400)

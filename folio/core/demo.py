@@ -156,6 +156,9 @@ def load(*, registrations: int = 300, seed: int = 2026) -> list[tuple[str, str, 
     from folio.case_files.demo import load as load_case_files
 
     load_case_files(lota)
+    from folio.acts.demo import load as load_acts
+
+    acts_logins = load_acts(lota)
     if not Registration.objects.filter(organization=coronel).exists():
         clerk = User.objects.get(username="partes.coronel")
         services.registration_create_incoming(actor=clerk, data=services.RegistrationInput(
@@ -164,6 +167,7 @@ def load(*, registrations: int = 300, seed: int = 2026) -> list[tuple[str, str, 
     logins = [(s[0], DEMO_PASSWORD, s[5]) for s in STAFF]
     logins.append(("partes.coronel", DEMO_PASSWORD, "Oficina de Partes, I. Municipalidad de Coronel"))
     logins.append(("superadmin", DEMO_PASSWORD, "Superusuario de la plataforma (/admin/)"))
+    logins.extend(acts_logins)
     return logins
 
 

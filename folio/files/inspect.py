@@ -150,10 +150,11 @@ def inspect_bytes(data: bytes, *, max_bytes: int) -> Inspection:
     return Inspection(kind, ALLOWED[kind], pages, text.replace("\x00", " "))
 
 
-def inspect_file(path: Path, *, max_bytes: int | None) -> Inspection:
+def inspect_file(path: Path, *, max_bytes: int | None, with_text: bool = True) -> Inspection:
     """``inspect_bytes`` for a file on disk, read in pieces (PDF and office files are opened by path, text
     is read up to the indexing limit), so that large generated or imported files never sit whole in memory.
-    ``max_bytes`` None: no size limit (files Folio generates itself)."""
+    ``max_bytes`` None: no size limit (files Folio generates itself); ``with_text`` False: no text is
+    extracted (files that are not searched, such as authorized copies)."""
     size = path.stat().st_size
     if not size:
         raise FileRejected(_("The file is empty."), "empty")
@@ -172,7 +173,14 @@ def inspect_file(path: Path, *, max_bytes: int | None) -> Inspection:
         )
     pages: int | None = None
     text = ""
-    if kind == "application/pdf":
+    if kind == "application/pdf" and not with_text:
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError:
+            raise FileRejected(_("The PDF is damaged and cannot be read."), "corrupt") from None
+        pages = len(pdf)
+        pdf.close()
+    elif kind == "application/pdf":
         pages, text = _pdf(path)
     elif kind.startswith("image/"):
         try:
@@ -182,7 +190,7 @@ def inspect_file(path: Path, *, max_bytes: int | None) -> Inspection:
                 pages = getattr(img, "n_frames", 1)
         except (UnidentifiedImageError, OSError, SyntaxError):
             raise FileRejected(_("The image is damaged and cannot be read."), "corrupt") from None
-    elif kind in ("text/plain", "application/xml"):
+    elif kind in ("text/plain", "application/xml") and with_text:
         with path.open("rb") as fh:
             text = fh.read(MAX_TEXT_CHARS * 4).decode("utf-8", errors="replace")[:MAX_TEXT_CHARS]
     return Inspection(kind, ALLOWED[kind], pages, text.replace("\x00", " "))

@@ -34,6 +34,10 @@ class StoredFile(models.Model):
     ocr_status = models.CharField(max_length=12, choices=OcrStatus.choices, default=OcrStatus.NOT_NEEDED)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Set when the bytes were removed for good under an approved final disposition (elimination): the row
+    # (name, type, size, SHA-256) stays as the record of what existed; ``purge_reference`` names the act.
+    purged_at = models.DateTimeField(_("bytes removed at"), null=True, blank=True)
+    purge_reference = models.CharField(_("removed under"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("stored file")
@@ -41,6 +45,10 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_purged(self) -> bool:
+        return self.purged_at is not None
 
     @property
     def is_pdf(self) -> bool:

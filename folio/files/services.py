@@ -28,7 +28,7 @@ from folio.files.models import OcrStatus, StoredFile, TextSource
 log = logging.getLogger(__name__)
 _local = threading.local()
 
-__all__ = ["FileRejected", "atomic_with_files", "file_ocr", "file_open", "file_store", "file_store_path",
+__all__ = ["FileRejected", "atomic_with_files", "file_ocr", "file_open", "file_purge", "file_store", "file_store_path",
            "ocr_available"]
 
 
@@ -104,20 +104,20 @@ def file_store(*, organization: Any, name: str, data: bytes, actor: Any | None =
 
 
 def file_store_path(*, organization: Any, name: str, path: str | Path, actor: Any | None = None,
-                    max_bytes: int | None = None, expected_sha256: str = "") -> StoredFile:
+                    max_bytes: int | None = None, expected_sha256: str = "", with_text: bool = True) -> StoredFile:
     """``file_store`` for a file on disk (a generated copy, a document of an imported package): inspected,
     hashed and saved in chunks, never whole in memory. ``max_bytes`` None means no size limit (files Folio
-    generates); ``expected_sha256``, when given, must match or the file is refused. Must run inside
-    ``atomic_with_files``."""
+    generates); ``expected_sha256``, when given, must match or the file is refused; ``with_text`` False keeps
+    no search text (and asks for no OCR). Must run inside ``atomic_with_files``."""
     stack = getattr(_local, "stack", None)
     if not stack:
         raise RuntimeError("file_store_path must run inside atomic_with_files()")
     source = Path(path)
-    info = inspect_file(source, max_bytes=max_bytes)
+    info = inspect_file(source, max_bytes=max_bytes, with_text=with_text)
     digest = hashlib.sha256()
     size = 0
     with source.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+        for chunk in iter(lambda: fh.read(64 * 1024), b""):
             digest.update(chunk)
             size += len(chunk)
     if expected_sha256 and digest.hexdigest() != expected_sha256:
@@ -127,9 +127,9 @@ def file_store_path(*, organization: Any, name: str, path: str | Path, actor: An
     with source.open("rb") as fh:
         saved_name = default_storage.save(storage_name, File(fh, name=source.name))
     stack[-1].append(saved_name)
-    needs_ocr = info.content_type.startswith("image/") or (
+    needs_ocr = with_text and (info.content_type.startswith("image/") or (
         info.content_type == "application/pdf" and len(info.text.strip()) < 20
-    )
+    ))
     ocr_status = OcrStatus.NOT_NEEDED
     if needs_ocr:
         ocr_status = OcrStatus.PENDING if ocr_enabled() else OcrStatus.DISABLED
@@ -151,6 +151,30 @@ def file_store_path(*, organization: Any, name: str, path: str | Path, actor: An
 
 def file_open(stored: StoredFile) -> Any:
     return default_storage.open(stored.storage_name, "rb")
+
+
+def file_purge(*, stored: StoredFile, reference: str) -> None:
+    """Remove the bytes of a stored file for good (final disposition by elimination), keeping its row as
+    the record of what existed. Runs inside the caller's transaction: the row is marked now and the bytes
+    are deleted only after commit, so a rollback loses nothing. If the deletion itself fails, the bytes
+    stay behind a purged row: ``verify_integrity`` names them and ``sweep_orphan_files`` removes them."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("file_purge must run inside the transaction that decides it")
+    if stored.purged_at is not None:
+        return
+    stored.purged_at = timezone.now()
+    stored.purge_reference = reference[:200]
+    stored.text = ""  # extracted text is content too
+    stored.save(update_fields=["purged_at", "purge_reference", "text"])
+    name = stored.storage_name
+
+    def _delete() -> None:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            log.exception("could not delete the bytes of purged file %s (%s)", stored.pk, name)
+
+    transaction.on_commit(_delete)
 
 
 def ocr_available() -> bool:

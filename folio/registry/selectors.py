@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from folio.accounts.models import RoleCode
@@ -28,7 +29,11 @@ def registrations_visible_to(user: Any) -> QuerySet[Registration]:
     if user.has_role(*REGISTRARS):
         return qs
     units = user_unit_ids(user)
-    routed = Routing.objects.filter(registration=OuterRef("pk")).filter(_routed_to(user, units))
+    # Routing only matters for a non-public registration. Saying so inside the EXISTS (it reads the outer
+    # row) also keeps PostgreSQL from hashing every routing of the unit before the first row (~100 ms
+    # at 1M routings); probed per row instead, the scan stops with the page.
+    routed = (Routing.objects.filter(registration=OuterRef("pk")).filter(_routed_to(user, units))
+              .filter(GreaterThan(OuterRef("access_level"), AccessLevel.PUBLIC)))
     return qs.filter(
         Q(access_level=AccessLevel.PUBLIC) | Q(unit_id__in=units) | Q(registered_by_id=user.pk) | Exists(routed)
     )
@@ -169,9 +174,13 @@ def inbox_routings(user: Any, *, state: str = "open", limit: int = 50, offset: i
         "done": base.exclude(status__in=OPEN_ROUTING),
     }.get(state, open_qs)
     order = ["-completed_at", "-id"] if state == "done" else ["due_date", "id"]
+    # Pick the page's ids first (an index-only scan of routing_inbox_cover_idx), then join only those:
+    # sorting every open routing of a large unit with its joins took hundreds of ms at 1M rows.
+    page_ids = qs.order_by(*order).values("pk")[offset:offset + limit]
     routings = list(
-        qs.select_related("registration", "to_unit", "from_unit", "to_user", "registration__unit")
-        .order_by(*order)[offset:offset + limit]
+        Routing.objects.filter(pk__in=page_ids)
+        .select_related("registration", "to_unit", "from_unit", "to_user", "registration__unit")
+        .order_by(*order)
     )
     # Both counters in one query.
     counts = open_qs.aggregate(pending=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))

@@ -10,3 +10,8 @@ def verification_get(code: str) -> VerificationRecord | None:
         .filter(code=normalize_code(code))
         .first()
     )
+
+
+def verification_by_sha256(sha256: str) -> VerificationRecord | None:
+    """The record of the document Folio issued with exactly these bytes, if any (and not voided)."""
+    return VerificationRecord.objects.filter(sha256=sha256, revoked_at__isnull=True).order_by("-issued_at").first()

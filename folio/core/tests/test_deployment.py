@@ -22,7 +22,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def test_production_settings_pass_check_deploy(tmp_path: Path) -> None:
     env = _env(tmp_path, FOLIO_ENV="production", FOLIO_SECRET_KEY=secrets.token_urlsafe(64),
-               FOLIO_ALLOWED_HOSTS="folio.lota.cl")
+               FOLIO_KEY_ENCRYPTION_KEY=secrets.token_urlsafe(32), FOLIO_ALLOWED_HOSTS="folio.lota.cl")
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -35,6 +35,15 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
                             text=True, timeout=120)
     assert result.returncode != 0
     assert "FOLIO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_key_encryption_key(tmp_path: Path) -> None:
+    env = _env(tmp_path, FOLIO_ENV="production", FOLIO_SECRET_KEY=secrets.token_urlsafe(64))
+    env.pop("FOLIO_KEY_ENCRYPTION_KEY", None)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0
+    assert "FOLIO_KEY_ENCRYPTION_KEY" in result.stderr
 
 
 def _database_url(settings_dict: dict[str, Any]) -> str:

@@ -26,7 +26,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         cutoff = timezone.now() - dt.timedelta(minutes=options["older_than_minutes"])
-        known = set(StoredFile.objects.values_list("storage_name", flat=True))
+        # Bytes of a purged row (eliminated under a final disposition) count as orphans too.
+        known = set(StoredFile.objects.filter(purged_at__isnull=True).values_list("storage_name", flat=True))
         removed = 0
         for name in self._walk(""):
             if name in known:

@@ -24,6 +24,7 @@ from typing import Any
 import common
 
 TARGET_MS = 150.0
+TARGETS = ("page", "api index")  # what the issue sets the target for; the rest is reported alongside
 ORG_CODE = "BENCH-CF"
 
 
@@ -136,7 +137,8 @@ def measure(ctx: dict[str, Any], cf: Any, repeat: int, label: str) -> list[dict[
             cpu_stats = common.stats_ms(cpu)
             cases.append({"state": label, "what": name, "user": who, "url": url, **stats, "queries": queries,
                           "cpu_p50_ms": cpu_stats["p50_ms"], "cpu_p95_ms": cpu_stats["p95_ms"],
-                          "response_bytes": size, "meets_target": stats["p95_ms"] <= TARGET_MS})
+                          "response_bytes": size, "target": name in TARGETS,
+                          "meets_target": stats["p95_ms"] <= TARGET_MS})
             print(f"  {label:11} {name:14} {who:20} p50 {stats['p50_ms']:8.2f} ms  p95 {stats['p95_ms']:8.2f} ms  "
                   f"(CPU p50 {cpu_stats['p50_ms']:7.2f} p95 {cpu_stats['p95_ms']:7.2f})  {queries:3d} queries  "
                   f"{size:>9,d} B", flush=True)
@@ -189,7 +191,7 @@ def main() -> None:
         "gc_freeze": args.gc_freeze,
         "cases": cases,
         "target_p95_ms": TARGET_MS,
-        "meets_target": all(c["meets_target"] for c in cases),
+        "meets_target": all(c["meets_target"] for c in cases if c["target"]),
     })
 
 

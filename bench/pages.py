@@ -68,6 +68,9 @@ def main() -> None:
     for label in ("unit_official", "unit_head"):
         pages.append(("inbox open", label, ["/bandeja/"]))
         pages.append(("inbox overdue", label, ["/bandeja/?estado=overdue"]))
+    # Reported, not a target of the issue: the "done" tab sorts every finished routing of the unit.
+    extra = {("inbox done", "unit_official")}
+    pages.append(("inbox done", "unit_official", ["/bandeja/?estado=done"]))
 
     cases = []
     for name, label, urls in pages:
@@ -78,8 +81,10 @@ def main() -> None:
             times, size = _time(clients[label], url, per_url)
             samples.extend(times)
         stats = common.stats_ms(samples)
-        cases.append({"page": name, "user": label, "urls": urls, **stats, "response_bytes_last": size,
-                      "meets_target": stats["p95_ms"] <= TARGET_MS})
+        case = {"page": name, "user": label, "urls": urls, **stats, "response_bytes_last": size}
+        if (name, label) not in extra:
+            case["meets_target"] = stats["p95_ms"] <= TARGET_MS
+        cases.append(case)
         print(f"  {name:16} {label:15} p50 {stats['p50_ms']:8.2f} ms  p95 {stats['p95_ms']:8.2f} ms  "
               f"max {stats['max_ms']:8.2f} ms", flush=True)
     dom = User.objects.get(username="dom.lota")
@@ -93,7 +98,7 @@ def main() -> None:
         "repeat": args.repeat,
         "cases": cases,
         "target_p95_ms": TARGET_MS,
-        "meets_target": all(c["meets_target"] for c in cases),
+        "meets_target": all(c["meets_target"] for c in cases if "meets_target" in c),
     })
 
 

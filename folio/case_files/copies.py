@@ -53,7 +53,7 @@ from reportlab.pdfgen import canvas
 from folio.case_files import permissions as perms
 from folio.case_files import selectors
 from folio.case_files.exports import index_hash
-from folio.case_files.models import AuthorizedCopy, CaseFile, CopyStatus, IndexEntry
+from folio.case_files.models import AuthorizedCopy, CaseFile, CaseFileState, CopyStatus, IndexEntry
 from folio.files.services import atomic_with_files, file_open, file_store_path
 from folio.registry.models import AccessLevel, DocumentType
 from folio.verification.models import VerificationKind
@@ -793,6 +793,11 @@ def request_copy(*, actor: Any, case_file: CaseFile, entry: IndexEntry | None = 
     from folio.case_files.services import _audit, _recording_refusals, case_file_access_record
 
     with _recording_refusals(actor, case_file, "copy", ip):
+        if case_file.state == CaseFileState.ELIMINATED:
+            from folio.case_files.services import ConflictError
+
+            raise ConflictError(_("The documents of an eliminated expediente were removed: there is nothing to "
+                                  "certify."))
         if not perms.can_request_copy(actor, case_file):
             raise PermissionDenied(_("You cannot request authorized copies of this expediente."))
         views = selectors.index_entries_for(actor, case_file)

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from folio.case_files.models import ActorType, CaseFileState, Origin
-from folio.core.widgets import FastSelect
+from folio.core.widgets import FastSelect, PlainChoices
 from folio.organizations.models import Unit
 from folio.registry.forms import RutField
 from folio.registry.models import AccessLevel, DocumentType
@@ -58,7 +58,7 @@ class EntryFieldsMixin(forms.Form):
     def __init__(self, *args: Any, entries: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", "—"), *((e.pk, f"{e.position}. {e.title[:60]}") for e in entries)]
-        self.fields["version_of"].choices = choices  # type: ignore[attr-defined]
+        self.fields["version_of"].choices = PlainChoices(choices)  # type: ignore[attr-defined]
 
 
 class UploadForm(EntryFieldsMixin):

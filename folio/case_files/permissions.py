@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from folio.accounts.models import RoleCode
-from folio.case_files.models import CaseFile
+from folio.case_files.models import CaseFile, CaseFileState
 from folio.registry.permissions import REGISTRARS, UNIT_STAFF, is_staff_of, user_unit_ids
 
 __all__ = ["REGISTRARS", "UNIT_STAFF", "can_decide_disposition", "can_edit_retention", "can_export_archive",
@@ -69,7 +69,8 @@ def can_read_access_log(user: Any, case_file: CaseFile) -> bool:
 
 
 def can_request_copy(user: Any, case_file: CaseFile) -> bool:
-    return is_staff_of(user, case_file.organization_id)
+    # An eliminated expediente keeps its index as the record of what existed, but its bytes are gone.
+    return is_staff_of(user, case_file.organization_id) and case_file.state != CaseFileState.ELIMINATED
 
 
 def can_export_archive(user: Any, case_file: CaseFile) -> bool:

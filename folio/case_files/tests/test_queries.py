@@ -119,3 +119,74 @@ def test_page_shows_the_last_events_and_the_history_page_all(world: Any, client:
     assert re.search(r"Documento 9\b", history.content.decode())
     client.force_login(world.other_dom)
     assert client.get(f"/expedientes/{cf.pk}/historial/").status_code == 404
+
+
+def test_new_version_chosen_in_the_page_form(world: Any, client: Any, pdf_bytes: Callable[..., bytes]) -> None:
+    """The "new version of" list (fast select, plain choices) still renders and validates every document."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from folio.case_files.models import IndexEntry
+
+    cf = services.case_file_open(actor=world.dom, data=services.CaseFileInput(title="Permiso", subject="Permiso"))
+    _grow(world, cf, pdf_bytes, 3)
+    first = IndexEntry.objects.get(case_file=cf, position=1)
+    client.force_login(world.dom)
+    page = client.get(f"/expedientes/{cf.pk}/").content.decode()
+    assert f'<option value="{first.pk}">1. Documento 1</option>' in page
+
+    def post(version_of: Any) -> Any:
+        upload = SimpleUploadedFile("v2.pdf", pdf_bytes("Versión 2"), content_type="application/pdf")
+        return client.post(f"/expedientes/{cf.pk}/incorporar/", {
+            "file": upload, "title": "Documento 1, versión 2", "document_type": DocumentType.INFORME,
+            "access_level": 1, "version_of": version_of})
+
+    assert post(999999).status_code == 400
+    assert IndexEntry.objects.filter(case_file=cf).count() == 3
+    assert post(first.pk).status_code == 302
+    assert IndexEntry.objects.get(case_file=cf, position=4).version_of_id == first.pk
+
+
+def _xml_reference(case_file: Any, views: Any) -> bytes:
+    """The index XML as ElementTree writes it (what ``exports.index_as_xml`` must reproduce byte for byte)."""
+    from xml.etree import ElementTree as ET
+
+    from folio.case_files import exports
+
+    data = exports.index_as_dict(case_file, views)
+    root = ET.Element("indiceElectronico", {"esquema": exports.INDEX_SCHEMA, "iuie": case_file.iuie})
+    head = ET.SubElement(root, "expediente")
+    for key in ("title", "state", "time_zone", "location_time_zone", "created_at", "closed_at", "index_hash",
+                "index_hash_algorithm", "total_folios"):
+        if data[key] is not None:
+            ET.SubElement(head, key).text = str(data[key])
+    ET.SubElement(head, "organization", {"code": data["organization"]["code"]}).text = data["organization"]["name"]
+    entries = ET.SubElement(root, "entries")
+    for item in data["entries"]:
+        node = ET.SubElement(entries, "entry", {"position": str(item["position"]), "identifier": item["identifier"]})
+        for key in ("title", "document_type", "document_type_name", "incorporated_at", "sha256", "pages",
+                    "first_page", "last_page", "mechanism", "mechanism_name", "source", "access_level",
+                    "sensitive_data", "paper", "physical_location", "version", "version_of", "nested_case_file"):
+            value = item[key]
+            if value is not None and value != "":
+                ET.SubElement(node, key).text = str(value).lower() if isinstance(value, bool) else str(value)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def test_index_xml_is_what_elementtree_writes(world: Any, pdf_bytes: Callable[..., bytes]) -> None:
+    from folio.case_files import exports
+
+    cf = services.case_file_open(actor=world.dom, data=services.CaseFileInput(
+        title='Permiso "A&B" <obra>\tmenor', subject="Permiso"))
+    assert exports.index_as_xml(cf, []) == _xml_reference(cf, [])
+    _grow(world, cf, pdf_bytes, 12)
+    child = services.case_file_open(actor=world.dom, data=services.CaseFileInput(title="Hijo", subject="Hijo"))
+    _grow(world, child, pdf_bytes, 1)
+    services.case_file_accumulate(actor=world.dom, case_file=cf, other_id=child.pk)
+    services.incorporate_upload(actor=world.dom, case_file=cf, name="x.pdf", data=pdf_bytes("x"),
+                                entry=services.EntryInput(title='Informe "final" & <anexo>\r\n', keywords="a",
+                                                          document_type=DocumentType.INFORME))
+    cf = services.case_file_close(actor=world.dom, case_file=cf)
+    for user in (world.dom, world.dideco):
+        views = selectors.index_entries_for(user, selectors.case_file_get(user, cf.pk))
+        assert exports.index_as_xml(cf, views) == _xml_reference(cf, views)

@@ -333,6 +333,13 @@ def test_elimination_removes_bytes_and_keeps_the_record(world: Any, pdf_bytes: C
     assert event.data["files_removed"] == 3 and event.data["index_hash"] == cf.index_hash
     call_command("verify_integrity")  # purged files are accounted for, not reported missing
     call_command("verify_audit")
+    # no copia autorizada can be asked of what no longer exists: refused, nothing queued
+    from folio.case_files.services import ConflictError
+
+    copies_before = copies.AuthorizedCopy.objects.count()
+    with pytest.raises(ConflictError):
+        copies.request_copy(actor=world.dom, case_file=selectors.case_file_get(world.dom, cf.pk))
+    assert copies.AuthorizedCopy.objects.count() == copies_before
 
 
 def test_verify_integrity_names_bytes_left_behind(world: Any, pdf_bytes: Callable[..., bytes]) -> None:

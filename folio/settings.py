@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "folio.case_files",
     "folio.signatures",
     "folio.acts",
+    "folio.procedures",
+    "folio.applications",
     "folio.api",
 ]
 

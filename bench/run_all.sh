@@ -15,6 +15,7 @@
 #   BENCH_CF_DOCUMENTS=2000   documents of the expediente whose page and index API are timed
 #   BENCH_CF_MEGABYTES=1024   payload of the expediente exported as a BagIt package
 #   BENCH_CF_PDF_PAGES="500 2000"  document pages of the expedientes certified as one PDF
+#   BENCH_CAT_APPLICATIONS=10000   applications in the database while the procedures catalogue is timed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,4 +51,6 @@ if [ "${BENCH_CASE_FILES:-1}" = "1" ]; then
   # shellcheck disable=SC2086  # the page counts are a list
   $PY bench/case_file_pdf.py --pages ${BENCH_CF_PDF_PAGES:-500 2000}
 fi
+# Catálogo de trámites (issue 4): the public catalogue /tramites/ with 10,000 applications in the database.
+$PY bench/catalogue.py --applications "${BENCH_CAT_APPLICATIONS:-10000}"
 echo "bench: done; summaries appended to bench/results/"

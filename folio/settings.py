@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "folio.case_files",
     "folio.signatures",
     "folio.acts",
+    "folio.claveunica",
     "folio.procedures",
     "folio.applications",
     "folio.api",
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "folio.core.context_processors.folio",
+                "folio.procedures.context_processors.procedures_nav",
             ],
         },
     },
@@ -187,6 +189,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = FOLIO_ENV == "test"
 # Uploads: a single file may not exceed FOLIO_MAX_UPLOAD_MB; Django's own body limits follow.
 FOLIO_MAX_UPLOAD_MB = env_int("FOLIO_MAX_UPLOAD_MB", 50)
+# The CPAT inventory import (/cpat/importar/) takes spreadsheets up to this size.
+FOLIO_PROCEDURES_IMPORT_MAX_MB = env_int("FOLIO_PROCEDURES_IMPORT_MAX_MB", 5)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 50
@@ -220,6 +224,9 @@ def _key_encryption_key() -> str:
 
 FOLIO_KEY_ENCRYPTION_KEY = _key_encryption_key()
 # The FirmaGob and RFC 3161 sandboxes under /sandbox/: never in production, on by default elsewhere.
+# A trivial view at /_bench/bare, served through the whole middleware stack, as the baseline of the load test
+# (bench/load_test.sh). Never in production.
+FOLIO_BENCH_VIEWS = env_bool("FOLIO_BENCH_VIEWS", False) and not IS_PRODUCTION
 FOLIO_SANDBOXES = env_bool("FOLIO_SANDBOXES", not IS_PRODUCTION) and not IS_PRODUCTION
 FOLIO_SANDBOX_DIR = Path(env_str("FOLIO_SANDBOX_DIR", str(VAR_DIR / "sandboxes")))
 # Extra trust roots (PEM files, comma-separated) for validating signatures besides the organizations' CAs.
@@ -228,6 +235,12 @@ FOLIO_TRUST_ROOTS = env_list("FOLIO_TRUST_ROOTS", [])
 FOLIO_TSA_URL = env_str("FOLIO_TSA_URL", "")
 # Seconds a signer's key opened with the right passphrase stays in memory (batch signing); 0 = never.
 FOLIO_SIGNING_KEY_CACHE_SECONDS = env_int("FOLIO_SIGNING_KEY_CACHE_SECONDS", 300)
+
+# --- ClaveÚnica (folio.claveunica) -------------------------------------------------------------------
+# Each organization's credentials are in its ClaveUnicaConfig (set by its administrator, secret sealed with the
+# key-encryption key). Calls to ClaveÚnica use HTTPS (TLS >= 1.2); plain http only to a loopback sandbox and
+# never in production. Seconds Folio waits for each back-channel call (token, JWKS, userinfo):
+FOLIO_CLAVEUNICA_TIMEOUT = env_int("FOLIO_CLAVEUNICA_TIMEOUT", 10)
 
 # --- Official documents (folio.acts) ----------------------------------------------------------------
 # A signature holds the next number of its counter while it is made (longer than the FirmaGob timeout);
@@ -286,6 +299,11 @@ SPECTACULAR_SETTINGS = {
         "CaseFileStateEnum": "folio.case_files.models.CaseFileState",
         "DispositionStatusEnum": "folio.case_files.models.DispositionStatus",
         "PartyKindEnum": "folio.registry.models.PartyKind",
+        "ProcedureKindEnum": "folio.procedures.models.ProcedureKind",
+        "SimplificationPlanStateEnum": "folio.procedures.models.PlanState",
+        "DigitalizationLevelEnum": "folio.procedures.models.DigitalizationLevel",
+        "ApplicationStateEnum": "folio.applications.models.ApplicationState",
+        "ApplicationChannelEnum": "folio.applications.models.Channel",
     },
 }
 

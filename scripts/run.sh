@@ -14,5 +14,5 @@ $PY manage.py db_worker --interval 1 >> "${FOLIO_VAR_DIR:-var}/worker.log" 2>&1 
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 echo "Folio: http://127.0.0.1:${PORT}/  (Ctrl-C to stop)"
-.venv/bin/gunicorn folio.wsgi --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 --timeout 120 \
+.venv/bin/gunicorn folio.wsgi --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 --timeout 120 --keep-alive 5 \
   --access-logfile - --error-logfile -

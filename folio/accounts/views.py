@@ -39,6 +39,12 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from folio.claveunica.views import logout_through_provider
+
+        # Signed in through ClaveÚnica: its session must be closed too (the page sends the browser there).
+        provider_logout = logout_through_provider(request)
+        if provider_logout is not None:
+            return provider_logout
         response = super().post(request, *args, **kwargs)
         messages.info(request, _("You have signed out."))
         return response

@@ -13,12 +13,15 @@ from django.utils import timezone
 from folio.accounts.models import User
 from folio.acts import services
 from folio.acts.models import Act, ActKind, ActTemplate, TemplateStep
+from folio.core.rut import check_digit, format_rut
 
 log = logging.getLogger(__name__)
 
 # Signing passphrase of the demo signers (simple electronic signature), printed by load_demo.
 SIGNING_PASSPHRASE = "Firma-Lota-2026"  # noqa: S105 — demo data, published in the README
-SIGNERS = {"alcalde": (12345678, "5"), "secmun": (11222333, "9"), "jefe.dom": (9876543, "3")}
+# The demo signers' RUNs (valid modulo-11 check digits; none is a citizen's RUN of the demo): FirmaGob signs
+# only for a RUN, and the sandbox's OTP is per RUN (/sandbox/firmagob/otp).
+SIGNERS = {"alcalde": (15482637, "8"), "secmun": (13209456, "K"), "jefe.dom": (10736915, "5")}
 
 
 def _users() -> dict[str, User]:
@@ -27,17 +30,22 @@ def _users() -> dict[str, User]:
 
 
 def _enroll(users: dict[str, User]) -> None:
-    from folio.signatures.selectors import signer_certificate_active
+    """Every load: the demo signers carry their RUN, and an active certificate issued for it (one issued
+    before, for no RUN or another one, is renewed with the demo passphrase)."""
+    from folio.signatures import pki
+    from folio.signatures.selectors import certificate_of, signer_certificate_active
     from folio.signatures.services import signer_enroll
 
     for username, (number, dv) in SIGNERS.items():
         user = users.get(username)
         if user is None:
             continue
-        if not user.run_number:
+        assert check_digit(number) == dv, username
+        if (user.run_number, user.run_dv) != (number, dv):
             user.run_number, user.run_dv = number, dv
             user.save(update_fields=["run_number", "run_dv"])
-        if signer_certificate_active(user) is None:
+        cert = signer_certificate_active(user)
+        if cert is None or pki.run_of(certificate_of(cert)) != f"{number}-{dv}":
             signer_enroll(signer=user, passphrase=SIGNING_PASSPHRASE, actor=user)
 
 
@@ -76,15 +84,16 @@ def load(organization: Any) -> list[tuple[str, str, str]]:
     """Create Lota's templates and a few acts, once. Returns extra lines for the demo's login list."""
     from folio.registry.models import Book, Registration
 
+    runs = ", ".join(f"{username} {format_rut(number, dv)}" for username, (number, dv) in SIGNERS.items())
     note = [("(firma)", SIGNING_PASSPHRASE,
-             f"Clave de firma simple de alcalde, secmun y jefe.dom: {SIGNING_PASSPHRASE}")]
+             f"Clave de firma simple de alcalde, secmun y jefe.dom: {SIGNING_PASSPHRASE}; RUN: {runs}")]
     users = _users()
     admin = users.get("admin.lota")
     services.ensure_default_templates(organization, actor=admin)
+    _enroll(users)
     if Act.objects.filter(organization=organization).exists() or not {"alcalde", "dom.lota", "jefe.dom",
                                                                        "juridico.lota"} <= set(users):
         return note
-    _enroll(users)
     templates = {t.kind: t for t in ActTemplate.objects.filter(organization=organization)}
     _default_steps(templates, users)
     today = timezone.localdate()

@@ -358,3 +358,22 @@ class ActDistribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.act_id} → {self.unit_id}"
+
+
+class ActLayout(models.Model):
+    """The act rendered once its content is frozen (at submission), with room left where the number, the date
+    and the verification code go (``rendering.render_layout``): the first signature only writes those three in
+    (``rendering.fill_layout``) instead of rendering the whole document again. A cache, not a record: it is
+    used only while ``fingerprint`` still matches what the document shows, and it is deleted once the first
+    signed PDF is stored."""
+
+    act = models.OneToOneField(Act, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    fingerprint = models.CharField(max_length=64)
+    pdf = models.BinaryField()
+    pages = models.PositiveIntegerField()
+    boxes = models.JSONField(default=list)  # [[step position, page index, [llx, lly, urx, ury]], ...]
+    slots = models.JSONField(default=list)  # rendering.Slot as dictionaries
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.act_id} {self.fingerprint[:12]}"

@@ -20,6 +20,7 @@ transaction (see ``models.ActCounter``):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -46,6 +47,7 @@ from folio.acts.models import (
     ActCounter,
     ActDistribution,
     ActKind,
+    ActLayout,
     ActState,
     ActStep,
     ActTemplate,
@@ -58,7 +60,18 @@ from folio.acts.models import (
     Substitution,
     TemplateStep,
 )
-from folio.acts.rendering import RenderedPdf, RenderInput, SignerLine, render_act, spanish_date
+from folio.acts.rendering import (
+    Layout,
+    RenderedPdf,
+    RenderInput,
+    SignerLine,
+    Slot,
+    fill_layout,
+    layout_fingerprint,
+    render_act,
+    render_layout,
+    spanish_date,
+)
 from folio.audit import services as audit
 from folio.core.rut import Rut
 from folio.files.services import FileRejected, atomic_with_files, file_open, file_store
@@ -694,6 +707,7 @@ def act_submit(*, actor: Any, act: Act, expected_version: int | None = None, ip:
         _bump(locked, ["state", "current_step", "round", "returned_comment"])
         _audit("act.submit", actor, locked, ip, state=locked.state, round=locked.round, next=first.user.display_name,
                **_steps_summary(locked))
+    act_prepare_layout(locked)
     return locked
 
 
@@ -764,6 +778,7 @@ def act_send_back(*, actor: Any, act: Act, comment: str, expected_version: int |
         locked.signed_file = None
         locked.signature_boxes = []
         locked.verification_code = ""
+        ActLayout.objects.filter(act_id=locked.pk).delete()  # laid out again when it is submitted again
         _bump(locked, ["state", "current_step", "returned_comment", "signed_file", "signature_boxes",
                        "verification_code"])
         _audit("act.send_back", actor, locked, ip, comment=locked.returned_comment, from_state=old_state,
@@ -833,6 +848,59 @@ def _render_input(act: Act, *, number_display: str, day: dt.date | None, code: s
         verification_code=code, verification_url=verification_url(code) if code else "", draft=draft,
         identifier=f"folio:{act.organization_id}:act:{act.pk}:{act.round}:{code}",
     )
+
+
+def _signing_checks(act: Act, day: dt.date, current: tuple[int, CapacityCheck] | None = None
+                    ) -> dict[int, CapacityCheck]:
+    """What each signer signs as on ``day`` (as printed under the signatures); signers whose capacity does not
+    hold that day are printed with their own post."""
+    checks = dict([current]) if current else {}
+    for step in act.steps.filter(kind=StepKind.SIGN).select_related("user"):
+        if step.position not in checks:
+            with contextlib.suppress(ValidationError):
+                checks[step.position] = _capacity(step.user, step.capacity, act, day)
+    return checks
+
+
+def act_prepare_layout(act: Act) -> bool:
+    """Lay out a submitted act now (``ActLayout``), so that its first signature only writes the number, the
+    date and the verification code in instead of rendering the document. Called after submission; never
+    raises (without a layout the first signature renders the whole document). True if a layout was stored."""
+    try:
+        fresh = Act.objects.select_related("organization", "template", "unit", "created_by").get(pk=act.pk)
+        if fresh.state not in (S.IN_ENDORSEMENT, S.IN_SIGNATURE) or fresh.signed_file_id is not None:
+            return False
+        day = selectors.org_today(fresh.organization)
+        data = _render_input(fresh, number_display="", day=None, code="", checks=_signing_checks(fresh, day),
+                             draft=False)
+        layout = render_layout(data)
+        ActLayout.objects.update_or_create(act_id=fresh.pk, defaults={
+            "fingerprint": layout.fingerprint, "pdf": layout.pdf, "pages": layout.pages,
+            "boxes": [[position, page, list(box)] for position, (page, box) in sorted(layout.boxes.items())],
+            "slots": [dataclasses.asdict(slot) for slot in layout.slots]})
+        return True
+    except Exception:  # a cache: the signature still works without it
+        log.exception("act %s: its layout could not be prepared", act.pk)
+        return False
+
+
+def _final_pdf(act: Act, data: RenderInput) -> RenderedPdf:
+    """The PDF of the first signature: the prepared layout with the number, date and code written in, when it
+    shows exactly this content; otherwise (or if a text does not fit) a full rendering."""
+    row = ActLayout.objects.filter(act_id=act.pk, fingerprint=layout_fingerprint(data)).first()
+    if row is not None:
+        layout = Layout(pdf=bytes(row.pdf), pages=row.pages,
+                        boxes={int(position): (int(page), (box[0], box[1], box[2], box[3]))
+                               for position, page, box in row.boxes},
+                        slots=[Slot(**slot) for slot in row.slots], fingerprint=row.fingerprint)
+        try:
+            filled = fill_layout(layout, data)
+        except Exception:  # a cache must never stop a signature: render the document instead
+            log.exception("act %s: its layout could not be filled", act.pk)
+            filled = None
+        if filled is not None:
+            return filled
+    return render_act(data)
 
 
 def act_preview(act: Act) -> RenderedPdf:
@@ -965,12 +1033,9 @@ def _prepare(actor: Any, act: Act, method: str | None) -> SignPlan:
 def _document(act: Act, plan: SignPlan) -> None:
     """Step 2a: the bytes to sign — rendered with the number at the first signature, else the signed file."""
     if plan.first:
-        checks = {plan.step_position: plan.check}
-        for step in act.steps.filter(kind=StepKind.SIGN).exclude(pk=plan.step_id).select_related("user"):
-            with contextlib.suppress(ValidationError):
-                checks[step.position] = _capacity(step.user, step.capacity, act, plan.day or timezone.localdate())
-        rendered = render_act(_render_input(act, number_display=plan.number_display, day=plan.day, code=plan.code,
-                                            checks=checks, draft=False))
+        checks = _signing_checks(act, plan.day or timezone.localdate(), (plan.step_position, plan.check))
+        rendered = _final_pdf(act, _render_input(act, number_display=plan.number_display, day=plan.day,
+                                                 code=plan.code, checks=checks, draft=False))
         plan.pdf = rendered.pdf
         plan.boxes = [[position, page, list(box)] for position, (page, box) in sorted(rendered.boxes.items())]
     else:
@@ -1058,6 +1123,7 @@ def _commit(actor: Any, act: Act, plan: SignPlan, signed: SignedPdf, ip: str | N
             fields += ["verification_code", "signature_boxes", "document_date"]
             verification_issue(organization=locked.organization, kind=VerificationKind.SIGNED_ACT, obj=locked,
                                title=locked.title, facts=[], code=plan.code)
+            ActLayout.objects.filter(act_id=locked.pk).delete()
         following = _next_step(locked, StepKind.SIGN)
         _audit("act.sign", actor, locked, ip, position=step.position, method=step.method, provider=step.provider,
                signer=step.signer_name, run=step.signer_run, certificate_serial=step.certificate_serial,
@@ -1269,7 +1335,7 @@ def pending_counts(user: Any) -> dict[str, int]:
 
 __all__ = ["AUTHENTICATION_CODES", "TRANSITIONS", "ActInput", "BatchResult", "ConflictError", "StepInput",
            "TemplateInput", "act_access_record", "act_cancel", "act_create", "act_distribute", "act_endorse",
-           "act_preview", "act_record_denial", "act_send_back", "act_sign", "act_sign_batch", "act_submit",
-           "act_update", "allowed_actions", "delegation_create", "delegation_end", "ensure_default_templates",
-           "format_number", "policy_save", "requires_advanced", "substitution_create", "substitution_end",
-           "template_save"]
+           "act_prepare_layout", "act_preview", "act_record_denial", "act_send_back", "act_sign", "act_sign_batch",
+           "act_submit", "act_update", "allowed_actions", "delegation_create", "delegation_end",
+           "ensure_default_templates", "format_number", "policy_save", "requires_advanced", "substitution_create",
+           "substitution_end", "template_save"]

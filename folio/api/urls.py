@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("folio.case_files.retention_api")),
     path("", include("folio.signatures.api")),
     path("", include("folio.acts.api")),
+    path("", include("folio.applications.api")),
+    path("", include("folio.procedures.api")),
 ]

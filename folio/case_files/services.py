@@ -514,6 +514,50 @@ def case_file_open(*, actor: Any, data: CaseFileInput, registration_id: int | No
     return cf
 
 
+def case_file_open_for_filing(*, organization: Any, data: CaseFileInput, filed_by: Any,
+                              ip: str | None = None) -> CaseFile:
+    """Open an expediente for a filing that Folio itself receives on the organization's platform (an online
+    application, DS 10 arts. 21 and 30). The calling module has already decided the filing is admissible, so
+    no staff permission applies; ``filed_by`` (the citizen, or the clerk filing at the counter on their
+    behalf) is recorded as who opened it. ``data.unit_id`` (required) is the responsible unit and
+    ``data.parties`` must name the interested party with its RUN/RUT. Runs in the caller's transaction when
+    there is one, so the expediente exists only if the whole filing commits."""
+    errors: dict[str, list[str]] = {}
+    if not data.title.strip():
+        errors["title"] = [_("The title is required.")]
+    if not data.subject.strip():
+        errors["subject"] = [_("The subject is required.")]
+    if data.access_level not in AccessLevel.values:
+        errors["access_level"] = [_("Choose a valid access level.")]
+    unit = (Unit.objects.filter(pk=data.unit_id, organization=organization, is_active=True).first()
+            if data.unit_id else None)
+    if unit is None:
+        errors["unit_id"] = [_("Choose a unit of your organization.")]
+    parties = _validate_parties(data.parties, errors)
+    if not any(p["relation"] == ActorRelation.INTERESTED for p in parties) and "parties" not in errors:
+        errors["parties"] = [_("The RUN/RUT of an interested party is required.")]
+    if errors:
+        raise ValidationError(errors)
+    assert unit is not None
+    with atomic_with_files():
+        now = timezone.now()
+        year = timezone.localtime(now, ZoneInfo(organization.time_zone)).year
+        number = next_number(organization=organization, year=year)
+        cf = CaseFile.objects.create(
+            organization=organization, year=year, number=number, iuie=format_iuie(year, number),
+            title=data.title.strip()[:500], subject=data.subject.strip()[:500], summary=data.summary.strip(),
+            procedure_code=data.procedure_code.strip()[:40], procedure_name=data.procedure_name.strip()[:250],
+            series_code=data.series_code.strip()[:40], unit=unit, state=S.OPEN, access_level=data.access_level,
+            sensitive_data=data.sensitive_data, opened_by=filed_by, created_at=now,
+        )
+        CaseFileCustody.objects.create(case_file=cf, unit=unit, started_at=now, assigned_by=filed_by)
+        for p in parties:
+            Party.objects.create(case_file=cf, **p)
+        _audit("case_file.open", filed_by, cf, ip, iuie=cf.iuie, unit=unit.name, access_level=cf.access_level,
+               registration=None, procedure_code=cf.procedure_code, filing=True)
+    return cf
+
+
 # --- incorporation -----------------------------------------------------------------------------------
 
 def incorporate_upload(*, actor: Any, case_file: CaseFile, name: str, data: bytes, entry: EntryInput,
@@ -662,14 +706,16 @@ def case_file_resume(*, actor: Any, case_file: CaseFile, note: str = "", expecte
     return cf
 
 
-def case_file_close(*, actor: Any, case_file: CaseFile, note: str = "", expected_version: int | None = None,
+def case_file_close(*, actor: Any | None, case_file: CaseFile, note: str = "", expected_version: int | None = None,
                     ip: str | None = None) -> CaseFile:
-    """Close: the index is frozen and the SHA-256 of its canonical form recorded (and audited)."""
+    """Close: the index is frozen and the SHA-256 of its canonical form recorded (and audited). ``actor`` None
+    means Folio itself (as in ``incorporate_document``: the calling module decided it applies, e.g. an online
+    application withdrawn by its applicant or abandoned when its correction deadline passed)."""
     from folio.case_files.exports import index_hash
 
     with _recording_refusals(actor, case_file, "close", ip), transaction.atomic():
         cf = _lock(case_file, expected_version)
-        if not perms.can_manage(actor, cf):
+        if actor is not None and not perms.can_manage(actor, cf):
             raise PermissionDenied(_("Only the responsible unit can close this expediente."))
         old, new = cf.state, _transition(cf, "close")
         entries = all_entries(cf)

@@ -153,12 +153,27 @@ def load(*, registrations: int = 300, seed: int = 2026) -> list[tuple[str, str, 
 
     if not Registration.objects.filter(organization=lota).exists():
         _registrations(lota, users, registrations, random.Random(seed))
+    from folio.procedures.demo import load as load_procedures
+
+    load_procedures(lota)  # the CPAT inventory and the public catalogue /tramites/
     from folio.case_files.demo import load as load_case_files
 
     load_case_files(lota)
     from folio.acts.demo import load as load_acts
 
     acts_logins = load_acts(lota)
+    from folio.signatures.demo import load as load_firmagob
+
+    acts_logins += load_firmagob(lota, users.get("admin.lota"))  # the FirmaGob sandbox, where sandboxes are on
+    from folio.claveunica.demo import load as load_claveunica
+
+    claveunica_logins = load_claveunica(lota)  # the ClaveÚnica sandbox, where sandboxes are on
+    # After the hand-built expedientes: each demo application opens one of its own.
+    from folio.applications import demo as applications_demo
+    from folio.applications import demo_definitions
+
+    demo_definitions.load(lota, users.get("admin.lota"))  # online forms of five procedures
+    applications_demo.load(lota)  # applications in several states, by the ClaveÚnica test citizens
     if not Registration.objects.filter(organization=coronel).exists():
         clerk = User.objects.get(username="partes.coronel")
         services.registration_create_incoming(actor=clerk, data=services.RegistrationInput(
@@ -168,6 +183,7 @@ def load(*, registrations: int = 300, seed: int = 2026) -> list[tuple[str, str, 
     logins.append(("partes.coronel", DEMO_PASSWORD, "Oficina de Partes, I. Municipalidad de Coronel"))
     logins.append(("superadmin", DEMO_PASSWORD, "Superusuario de la plataforma (/admin/)"))
     logins.extend(acts_logins)
+    logins.extend(claveunica_logins)
     return logins
 
 

@@ -48,3 +48,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def _dashboard(request: HttpRequest) -> HttpResponse:
     inbox = inbox_routings(request.user, limit=10)
     return render(request, "core/home.html", {"inbox": inbox})
+
+
+def bench_bare(request: HttpRequest) -> HttpResponse:
+    """The load test's baseline: no database, no template, the same server and middleware as every page."""
+    return HttpResponse("ok", content_type="text/plain")

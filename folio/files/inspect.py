@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,18 @@ def _office_type(data: bytes | Path) -> str | None:
     return None
 
 
+# PDFium is not thread-safe (pypdfium2: "do not call it from several threads at the same time"); the web server
+# runs threads (gunicorn --threads) and submissions inspect PDFs concurrently, which crashed the process. Every
+# use of PDFium in this module holds this lock; other modules may take it too.
+PDFIUM_LOCK = threading.RLock()
+
+
 def _pdf(data: bytes | Path) -> tuple[int, str]:
+    with PDFIUM_LOCK:
+        return _pdf_unlocked(data)
+
+
+def _pdf_unlocked(data: bytes | Path) -> tuple[int, str]:
     try:
         pdf = pdfium.PdfDocument(data if isinstance(data, bytes) else str(data))
     except pdfium.PdfiumError as exc:
@@ -174,12 +186,13 @@ def inspect_file(path: Path, *, max_bytes: int | None, with_text: bool = True) -
     pages: int | None = None
     text = ""
     if kind == "application/pdf" and not with_text:
-        try:
-            pdf = pdfium.PdfDocument(str(path))
-        except pdfium.PdfiumError:
-            raise FileRejected(_("The PDF is damaged and cannot be read."), "corrupt") from None
-        pages = len(pdf)
-        pdf.close()
+        with PDFIUM_LOCK:
+            try:
+                pdf = pdfium.PdfDocument(str(path))
+            except pdfium.PdfiumError:
+                raise FileRejected(_("The PDF is damaged and cannot be read."), "corrupt") from None
+            pages = len(pdf)
+            pdf.close()
     elif kind == "application/pdf":
         pages, text = _pdf(path)
     elif kind.startswith("image/"):

@@ -2,8 +2,9 @@
 
 Signing: PAdES B-B (B-T with an RFC 3161 timestamp) as an incremental update, so every earlier signature
 stays valid; a visible stamp with the signer's lines, the date, the verification code and a QR code that
-points to the public verification page. Validation: integrity, signature value, certificate chain against
-the trust roots given, timestamps and pyHanko's difference analysis of later revisions.
+points to the public verification page, its text in an embedded Roboto subset (PDF/A). Validation:
+integrity, signature value, certificate chain against the trust roots given, timestamps and pyHanko's
+difference analysis of later revisions.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory, ShapeResult
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -38,6 +40,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from folio.core import pdffonts
 from folio.signatures import pki
 
 log = logging.getLogger(__name__)
@@ -50,10 +53,53 @@ SLOT_HEIGHT = 78
 SLOT_GAP = 8
 SLOTS_PER_ROW = 2
 
+
+
+class EmbeddedFontEngine(FontEngine):
+    """pyHanko font engine over Folio's embedded Roboto (``core.pdffonts``): the stamp's text is drawn with a
+    TrueType subset embedded in the PDF (PDF/A), not with a non-embedded standard font. Latin text needs no
+    shaping; characters Roboto lacks print as "?"."""
+
+    def __init__(self, writer: Any, font: Any, obj_stream: Any = None) -> None:
+        super().__init__(writer, "Roboto", embedded_subset=True, obj_stream=obj_stream)
+        self._font = font
+        self._texts: list[str] = []
+        self._ref = writer.allocate_placeholder()
+        self._written = False
+
+    @property
+    def uses_complex_positioning(self) -> bool:
+        return False
+
+    def shape(self, txt: str) -> ShapeResult:
+        clean = self._font.clean(txt)
+        self._texts.append(clean)
+        return ShapeResult(graphics_ops=self._font.encode(clean) + b" Tj", x_advance=self._font.width(clean, 1),
+                           y_advance=0)
+
+    def as_resource(self) -> Any:
+        return self._ref
+
+    def prepare_write(self) -> None:
+        if self._written:
+            return
+        subset = self._font.subset_for(self._texts or [" "])
+        self.writer.add_object(pdffonts.pyhanko_font_dict(self.writer, subset), idnum=self._ref.idnum)
+        self._written = True
+
+
+@dataclass(frozen=True)
+class EmbeddedFontFactory(FontEngineFactory):
+    weight: int = 400
+
+    def create_font_engine(self, writer: Any, obj_stream: Any = None) -> FontEngine:
+        return EmbeddedFontEngine(writer, pdffonts.Font(self.weight), obj_stream=obj_stream)
+
+
 STAMP_STYLE = QRStampStyle(
     stamp_text="%(body)s",
     border_width=1,
-    text_box_style=TextBoxStyle(font_size=7, leading=8),
+    text_box_style=TextBoxStyle(font=EmbeddedFontFactory(), font_size=7, leading=8),
 )
 TIMESTAMP_TOKEN_ROOM = 8192  # a TSA token with its certificates
 ALLOWED_LATER_CHANGES = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}

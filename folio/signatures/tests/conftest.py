@@ -91,6 +91,87 @@ def pdfsig_blocks(output: str) -> list[str]:
     return output.split("Signature #")[1:]
 
 
+# --- what the visible stamps draw -----------------------------------------------------------------
+
+def _to_unicode(font: Any) -> dict[bytes, str] | None:
+    """Code → text of a Type0 font's ToUnicode CMap (bfchar and bfrange entries), or None for simple fonts."""
+    import re
+
+    if font is None or str(font.get("/Subtype")) != "/Type0" or "/ToUnicode" not in font:
+        return None
+    cmap = font["/ToUnicode"].read_bytes().decode("latin-1")
+    table: dict[bytes, str] = {}
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for code, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            table[bytes.fromhex(code)] = bytes.fromhex(text).decode("utf-16-be")
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for start, end, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            first = int(text, 16)
+            for offset, code in enumerate(range(int(start, 16), int(end, 16) + 1)):
+                table[code.to_bytes(len(start) // 2, "big")] = chr(first + offset)
+    return table
+
+
+def _decode(font: Any, raw: bytes) -> str:
+    table = _to_unicode(font)
+    if table is None:
+        return raw.decode("latin-1")
+    return "".join(table.get(raw[i:i + 2], "\ufffd") for i in range(0, len(raw), 2))
+
+
+def _appearances(data: bytes) -> Iterator[tuple[Any, Any]]:
+    """(pikepdf Pdf, form XObject) for every appearance stream of every annotation, nested XObjects included."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            for annot in page.get("/Annots", []):
+                ap = annot.get("/AP")
+                if ap is None or "/N" not in ap:
+                    continue
+                stack = [ap["/N"]]
+                while stack:
+                    xobj = stack.pop()
+                    yield pdf, xobj
+                    stack.extend(xobj.get("/Resources", {}).get("/XObject", {}).values())
+
+
+def stamp_text(data: bytes) -> str:
+    """The text drawn in the visible signature stamps (their appearance streams, not the page content),
+    decoded through each font's ToUnicode map."""
+    import pikepdf
+
+    lines: list[str] = []
+    for _pdf, xobj in _appearances(data):
+        fonts = xobj.get("/Resources", {}).get("/Font", {})
+        font = None
+        for operands, operator in pikepdf.parse_content_stream(xobj):
+            op = str(operator)
+            if op == "Tf":
+                font = fonts.get(str(operands[0]))
+            elif op in ("Tj", "'", '"'):
+                lines.append(_decode(font, bytes(operands[-1])))
+            elif op == "TJ":
+                lines.append("".join(_decode(font, bytes(item)) for item in operands[0]
+                                     if isinstance(item, pikepdf.String)))
+    return "\n".join(lines)
+
+
+def stamp_fonts(data: bytes) -> dict[str, bool]:
+    """Every font the visible stamps use (their /AP streams' /Resources /Font, nested XObjects included) →
+    whether its program is embedded (/FontFile2 or /FontFile3 in its descriptor)."""
+    found: dict[str, bool] = {}
+    for _pdf, xobj in _appearances(data):
+        for font in xobj.get("/Resources", {}).get("/Font", {}).values():
+            descriptor_owner = font["/DescendantFonts"][0] if str(font.get("/Subtype")) == "/Type0" else font
+            descriptor = descriptor_owner.get("/FontDescriptor")
+            embedded = descriptor is not None and any(k in descriptor for k in ("/FontFile2", "/FontFile3"))
+            found[str(font.get("/BaseFont"))] = embedded
+    return found
+
+
 def flip_signed_byte(pdf: bytes) -> bytes:
     """The same file with one byte changed inside the first signed range (in the page text)."""
     index = pdf.find(b"(Decreto")

@@ -27,6 +27,8 @@ from folio.signatures.tests.conftest import (
     pdfsig,
     pdfsig_blocks,
     sign_request,
+    stamp_fonts,
+    stamp_text,
 )
 
 
@@ -74,9 +76,32 @@ def test_simple_signature_of_a_ten_page_pdf(signer: Any, world: Any, pdf_bytes: 
     widget = last_page["/Annots"][0].get_object()
     assert widget["/T"] == "Firma1" and float(widget["/Rect"][1]) < 120
     appearance = widget["/AP"]["/N"].get_object().data
-    assert b"(Por orden del Alcalde) Tj" in appearance and b"/QR Do" in appearance
-    assert b"ABCD\\055EFGH\\055JKMN" in appearance  # the code, with PDF-escaped hyphens
+    assert b"/QR Do" in appearance
+    text = stamp_text(signed.pdf)
+    assert "Por orden del Alcalde" in text and "Código de verificación: ABCD-EFGH-JKMN" in text
     assert AuditEvent.objects.filter(action="signature.signed", object_id="ABCD-EFGH-JKMN").count() == 1
+
+
+def test_the_stamp_is_drawn_with_embedded_fonts_only(signer: Any, second_signer: Any, pdf_bytes: Any,
+                                                     tmp_path: Any) -> None:
+    """PDF/A: the visible stamp's text uses an embedded Roboto subset (no standard-14 Courier), stays
+    extractable (ToUnicode), and poppler still validates every signature."""
+    first = services.sign_pdf(sign_request(pdf_bytes("Decreto", 2), signer,
+                                           stamp_lines=["Łucja Ñúñez Göransson", "Alcaldesa (S)", "漢"]))
+    second = services.sign_pdf(sign_request(first.pdf, second_signer, passphrase=OTHER_PASSPHRASE))
+    fonts = stamp_fonts(second.pdf)
+    assert fonts and all(fonts.values()), fonts
+    assert all(re.fullmatch(r"/[A-Z]{6}\+Roboto-Regular", name) for name in fonts), fonts
+    text = stamp_text(second.pdf)
+    for line in ("Firma electrónica simple", "Łucja Ñúñez Göransson", "Alcaldesa (S)", "Fecha: ",
+                 "Código de verificación: ABCD-EFGH-JKMN", "Jorge Fuentealba"):
+        assert line in text, text
+    assert "漢" not in text and "\n?\n" in f"\n{text}\n"  # a character Roboto lacks prints as "?"
+    with pikepdf.open(io.BytesIO(second.pdf)) as pdf:
+        assert not any(isinstance(obj, pikepdf.Dictionary) and obj.get("/BaseFont") == "/Courier"
+                       for obj in pdf.objects)
+    blocks = pdfsig_blocks(pdfsig(second.pdf, tmp_path))
+    assert len(blocks) == 2 and all(VALID_LINE in b for b in blocks), blocks
 
 
 def test_a_second_signer_signs_the_signed_pdf_and_both_stay_valid(

@@ -53,4 +53,7 @@ if [ "${BENCH_CASE_FILES:-1}" = "1" ]; then
 fi
 # Catálogo de trámites (issue 4): the public catalogue /tramites/ with 10,000 applications in the database.
 $PY bench/catalogue.py --applications "${BENCH_CAT_APPLICATIONS:-10000}"
+# The citizen's /mis-tramites/ and the staff inbox over the same 10,000 applications.
+$PY bench/citizen_pages.py --applications "${BENCH_CAT_APPLICATIONS:-10000}"
+# The load test (50 citizens, 5 minutes, over HTTP to gunicorn) runs on its own: bash bench/load_test.sh
 echo "bench: done; summaries appended to bench/results/"

@@ -16,6 +16,13 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from folio.claveunica.selectors import staff_login_options
+
+        context = super().get_context_data(**kwargs)
+        context["claveunica_staff"] = staff_login_options(self.get_redirect_url() or None)
+        return context
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = (request.POST.get("username") or "").strip()
         if username and services.login_is_throttled(username=username, ip=client_ip(request)):

@@ -115,3 +115,10 @@ def claveunica_login_url(organization: Any = None, next: str | None = None, *, s
         params["personal"] = "1"
     url = reverse("claveunica:login")
     return f"{url}?{urllib.parse.urlencode(params)}" if params else url
+
+
+def staff_login_options(next: str | None = None) -> list[tuple[str, str]]:
+    """(municipality name, ClaveÚnica sign-in URL) for each municipality that lets its staff sign in with it."""
+    configs = enabled_configs().filter(staff_login_enabled=True).select_related("organization")
+    return [(c.organization.name, claveunica_login_url(c.organization, next, staff=True))
+            for c in configs.order_by("organization__name")]

@@ -77,3 +77,12 @@ def test_a_platform_account_with_the_run_is_not_a_citizen(lota_cu: Any, world: A
     _with_run(root, 44444444, "4")
     page = browser.sign_in()
     assert page.status == 403 and browser.user_id() is None
+
+
+def test_the_login_page_offers_claveunica_to_staff_only_where_allowed(lota_cu: Any, client: Any) -> None:
+    page = client.get("/ingresar/?next=/expedientes/")
+    assert "personal=1" not in page.content.decode()
+    _allow_staff(lota_cu)
+    html = client.get("/ingresar/?next=/expedientes/").content.decode()
+    assert "municipalidad=lota" in html and "personal=1" in html and "next=%2Fexpedientes%2F" in html
+    assert lota_cu.organization.name in html

@@ -313,7 +313,7 @@ def act_pdf(request: AuthedHttpRequest, pk: int) -> HttpResponse | FileResponse:
 @staff_required
 def act_page_png(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """One page of the document as a picture, for the preview on the detail page."""
-    import pypdfium2 as pdfium
+    from folio.files.inspect import render_pdf_page
 
     act = _get_act(request, pk)
     if act.signed_file is not None:
@@ -327,13 +327,9 @@ def act_page_png(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         page_no = max(0, int(request.GET.get("pagina", "1")) - 1)
     except ValueError:
         page_no = 0
-    pdf = pdfium.PdfDocument(data)
-    try:
-        if page_no >= len(pdf):
-            raise Http404
-        image = pdf[page_no].render(scale=1.3).to_pil()
-    finally:
-        pdf.close()
+    image = render_pdf_page(data, page_no, scale=1.3)
+    if image is None:
+        raise Http404
     out = io.BytesIO()
     image.save(out, "PNG", optimize=False)
     response = HttpResponse(out.getvalue(), content_type="image/png")

@@ -7,6 +7,7 @@ import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 from django.utils.translation import gettext as _
@@ -93,6 +94,18 @@ def _office_type(data: bytes | Path) -> str | None:
 # runs threads (gunicorn --threads) and submissions inspect PDFs concurrently, which crashed the process. Every
 # use of PDFium in this module holds this lock; other modules may take it too.
 PDFIUM_LOCK = threading.RLock()
+
+
+def render_pdf_page(data: bytes, page_no: int, *, scale: float) -> Any | None:
+    """One page of a PDF as a PIL image for on-screen previews; None when the page does not exist."""
+    with PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(data)
+        try:
+            if not 0 <= page_no < len(pdf):
+                return None
+            return pdf[page_no].render(scale=scale).to_pil()
+        finally:
+            pdf.close()
 
 
 def _pdf(data: bytes | Path) -> tuple[int, str]:

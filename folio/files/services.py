@@ -203,6 +203,8 @@ def file_ocr(*, stored: StoredFile) -> StoredFile:
     import pypdfium2 as pdfium
     from PIL import Image
 
+    from folio.files.inspect import PDFIUM_LOCK
+
     language = ["spa"] if _tesseract_has_spanish() else ["eng"]
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.pdf"
@@ -225,9 +227,10 @@ def file_ocr(*, stored: StoredFile) -> StoredFile:
                 src, out, language=language, output_type="pdf", skip_text=True, progress_bar=False,
                 optimize=0, jobs=1,
             )
-            pdf = pdfium.PdfDocument(str(out))
-            text = "\n".join(pdf[i].get_textpage().get_text_bounded() for i in range(len(pdf)))
-            pdf.close()
+            with PDFIUM_LOCK:  # the worker may run tasks in threads; PDFium is not thread-safe
+                pdf = pdfium.PdfDocument(str(out))
+                text = "\n".join(pdf[i].get_textpage().get_text_bounded() for i in range(len(pdf)))
+                pdf.close()
         except Exception:
             log.exception("OCR failed for stored file %s", stored.pk)
             StoredFile.objects.filter(pk=stored.pk).update(ocr_status=OcrStatus.FAILED)

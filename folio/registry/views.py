@@ -5,7 +5,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import pypdfium2 as pdfium
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from folio.core.http import AuthedHttpRequest, client_ip
+from folio.files.inspect import render_pdf_page
 from folio.files.services import file_open
 from folio.registry import exports, permissions, selectors, services
 from folio.registry.forms import (
@@ -364,11 +364,9 @@ def document_preview(request: AuthedHttpRequest, pk: int, doc_id: int) -> HttpRe
         data = fh.read()
     out = io.BytesIO()
     if doc.file.is_pdf:
-        pdf = pdfium.PdfDocument(data)
-        if page_no >= len(pdf):
+        image = render_pdf_page(data, page_no, scale=1.2)
+        if image is None:
             raise Http404
-        image = pdf[page_no].render(scale=1.2).to_pil()
-        pdf.close()
     else:
         from PIL import Image
 

@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "folio.core.context_processors.folio",
                 "folio.procedures.context_processors.procedures_nav",
+                "folio.applications.context_processors.applications_nav",
             ],
         },
     },

@@ -318,3 +318,16 @@ def test_inbox_and_detail_run_a_fixed_number_of_queries(world: Any, pdf_bytes: A
                                                     message="Falta la firma en el plano.")
     assert _count(lambda: clerk.get("/solicitudes/")) == counts["clerk"] <= 9
     assert _count(lambda: dom.get("/solicitudes/")) == counts["dom"] <= 9
+
+
+def test_the_inbox_link_shows_only_to_those_who_may_use_it(world: Any) -> None:
+    def nav(user: Any) -> str:
+        client = Client()
+        client.force_login(user)
+        return client.get("/actos/").content.decode()
+
+    assert 'href="/solicitudes/"' in nav(world.dom)
+    assert 'href="/solicitudes/"' not in nav(world.signer)  # a signer only: the inbox would answer 403
+    client = Client()
+    client.force_login(world.signer)
+    assert client.get("/solicitudes/").status_code == 403

@@ -56,3 +56,19 @@ def applications_expire_corrections() -> int:
     from folio.applications.services import applications_expire_corrections as expire
 
     return len(expire())
+
+
+# A notification that failed is retried by ``applications_retry_notifications`` (run it every few minutes) until
+# this many attempts; after that it stays failed and visible in the application's history.
+MAX_ATTEMPTS = 5
+
+
+@task()
+def retry_application_notifications() -> int:
+    """Send again the milestone e-mails that failed (SMTP down, timeout), oldest first; returns how many."""
+    pending = list(ApplicationNotification.objects.filter(status=NotificationStatus.FAILED,
+                                                          attempts__lt=MAX_ATTEMPTS)
+                   .order_by("created_at").values_list("pk", flat=True)[:500])
+    for pk in pending:
+        send_application_notification.call(pk)
+    return len(pending)

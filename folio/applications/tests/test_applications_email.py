@@ -161,3 +161,35 @@ def test_the_e_mail_comes_from_the_account_when_the_form_asks_none(world: Any, p
     second = services.application_submit(actor=user, definition=definition, data=answers(correo=None),
                                          files=uploads(pdf_bytes))
     assert second.contact_email == "" and not second.notifications.exists()
+
+
+def test_failed_notifications_are_retried_until_delivered_and_then_left_alone(
+        world: Any, settings: Any, pdf_bytes: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from django.core.management import call_command
+
+    from folio.applications.tasks import MAX_ATTEMPTS
+
+    _smtp_settings(settings, _free_port())  # SMTP down when the application is filed
+    with django_capture_on_commit_callbacks(execute=True):
+        app = submit(world, make_definition(world), pdf_bytes)
+    notification = ApplicationNotification.objects.get(application=app)
+    assert notification.status == NotificationStatus.FAILED
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        _smtp_settings(settings, controller.port)
+        out = io.StringIO()
+        call_command("applications_retry_notifications", stdout=out)
+        assert "1 notification(s) retried; 0 still failed" in out.getvalue()
+    finally:
+        controller.stop()
+    notification.refresh_from_db()
+    assert notification.status == NotificationStatus.SENT and notification.attempts == 2
+    assert [m["Message-ID"] for _, _, m in inbox.messages] == [notification.message_id]  # the recorded one
+    # Exhausted ones stay failed and are not tried again.
+    ApplicationNotification.objects.filter(pk=notification.pk).update(status=NotificationStatus.FAILED,
+                                                                       attempts=MAX_ATTEMPTS)
+    out = io.StringIO()
+    call_command("applications_retry_notifications", stdout=out)
+    assert "0 notification(s) retried; 1 still failed" in out.getvalue()

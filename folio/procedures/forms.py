@@ -140,3 +140,14 @@ class ExportForm(forms.Form):
                                                            ("csv", _("CSV, the Nómina only"))], initial="xlsx")
     year = forms.IntegerField(label=_("Year of the transactions"), required=False, min_value=2000, max_value=2100,
                               help_text=_("Empty: the last 12 months."))
+
+
+class TopicForm(forms.Form):
+    """A topic of the public catalogue; the rules (unique address, position range) are in ``services``."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    slug = forms.CharField(label=_("Address in the catalogue"), max_length=100, required=False,
+                           help_text=_("Used in /tramites/<municipality>/?tema=<address>; made from the name when "
+                                       "left empty."))
+    position = forms.IntegerField(label=_("Position"), required=False, min_value=0, max_value=32767,
+                                  help_text=_("Topics are listed by position, then by name; empty: last."))

@@ -31,6 +31,7 @@ from folio.procedures.models import (
     MonthlyTransactions,
     PlanState,
     Procedure,
+    Topic,
     TransactionChannel,
     UserAuthentication,
 )
@@ -55,6 +56,22 @@ def procedures_visible_to(user: Any) -> QuerySet[Procedure]:
     if not permissions.can_read_inventory(user):
         return Procedure.objects.none()
     return Procedure.objects.filter(organization_id=user.organization_id)
+
+
+def topics_with_counts(user: Any) -> QuerySet[Topic]:
+    """The user's organization's catalogue topics in catalogue order, each with ``n_procedures`` (all of the
+    inventory) and ``n_published``: one query. Nothing unless the user may edit the inventory."""
+    if not permissions.can_edit_inventory(user):
+        return Topic.objects.none()
+    return (Topic.objects.filter(organization_id=user.organization_id)
+            .annotate(n_procedures=Count("procedures"),
+                      n_published=Count("procedures", filter=Q(procedures__is_published=True)))
+            .order_by("position", "name", "pk"))
+
+
+def topic_get(user: Any, pk: int) -> Topic | None:
+    """A topic of the user's organization, with ``n_procedures``; ``None`` (→ 404) when missing or not theirs."""
+    return topics_with_counts(user).filter(pk=pk).first()
 
 
 def procedure_get(user: Any, pk: int) -> Procedure | None:

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from folio.audit import services as audit
 from folio.organizations.models import Organization, Unit
@@ -216,6 +217,111 @@ def topic_get_or_create(*, actor: Any, name: str, ip: str | None = None) -> tupl
         topic = Topic.objects.create(organization=organization, name=name, slug=slug, position=position)
         audit.record(action="procedure_topic.create", actor=actor, organization=organization, obj=topic, ip=ip)
     return topic, True
+
+
+TOPIC_POSITION_MAX = 32767
+
+
+class TopicInUseError(Exception):
+    """A topic that procedures still use cannot be deleted (→ 409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _clean_topic(organization: Organization, topic: Topic, data: dict[str, Any]) -> dict[str, list[Any]]:
+    """Apply ``name``, ``slug`` and ``position`` of ``data`` to ``topic`` in memory and validate them. An empty
+    slug is made from the name; an empty position puts the topic last. Returns {field: [before, after]}."""
+    errors: dict[str, list[str]] = {}
+    before = {"name": topic.name, "slug": topic.slug, "position": topic.position}
+    others = Topic.objects.filter(organization=organization).exclude(pk=topic.pk or 0)
+    name = str(data.get("name") if data.get("name") is not None else topic.name).strip()
+    if not name:
+        errors["name"] = [_("The topic needs a name.")]
+    elif len(name) > 100:
+        errors["name"] = [_("The name of a topic has at most 100 characters.")]
+    else:
+        from folio.procedures.text import fold
+
+        if any(fold(other) == fold(name) for other in others.values_list("name", flat=True)):
+            errors["name"] = [_("Another topic is already called %(name)s.") % {"name": name}]
+    slug = str(data["slug"] if data.get("slug") is not None else topic.slug).strip()
+    if not slug and name:
+        base = (slugify(name)[:90] or "tema").strip("-") or "tema"
+        taken = set(others.filter(slug__startswith=base).values_list("slug", flat=True))
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+    if "slug" in data and data["slug"] and slugify(slug) != slug:
+        errors["slug"] = [_("The address may only have lowercase letters without accents, numbers and hyphens, "
+                            "e.g. obras-y-construccion.")]
+    elif len(slug) > 100:
+        errors["slug"] = [_("The address of a topic has at most 100 characters.")]
+    elif slug and others.filter(slug=slug).exists():
+        errors["slug"] = [_("Another topic already uses the address %(slug)s.") % {"slug": slug}]
+    position = data.get("position", topic.position)
+    if position is None:
+        position = min(max(others.values_list("position", flat=True), default=0) + 1, TOPIC_POSITION_MAX)
+    if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= TOPIC_POSITION_MAX:
+        errors["position"] = [_("The position is a whole number from 0 to %(max)s.") % {"max": TOPIC_POSITION_MAX}]
+    if errors:
+        raise ValidationError(errors)
+    topic.name, topic.slug, topic.position = name, slug, position
+    after = {"name": topic.name, "slug": topic.slug, "position": topic.position}
+    return {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+
+
+def _topic_taken(topic: Topic) -> dict[str, list[str]]:
+    return {"slug": [_("Another topic already uses the address %(slug)s.") % {"slug": topic.slug}]}
+
+
+def topic_create(*, actor: Any, data: dict[str, Any], ip: str | None = None) -> Topic:
+    """Add a topic to the actor's organization's catalogue. ``data``: ``name``, optional ``slug`` (made from
+    the name when empty) and ``position`` (last when empty)."""
+    organization = _require_editor(actor)
+    topic = Topic(organization=organization, name="", slug="", position=0)
+    try:
+        with transaction.atomic():
+            _clean_topic(organization, topic, {"position": None, **data})
+            topic.save(force_insert=True)
+            audit.record(action="procedure_topic.create", actor=actor, organization=organization, obj=topic, ip=ip,
+                         data={"name": topic.name, "slug": topic.slug, "position": topic.position})
+    except IntegrityError:  # the address taken by a concurrent request since _clean_topic checked
+        raise ValidationError(_topic_taken(topic)) from None
+    return topic
+
+
+def topic_update(*, actor: Any, topic: Topic, data: dict[str, Any], ip: str | None = None) -> Topic:
+    """Rename a topic, change its address (the catalogue's ``?tema=``) or its position."""
+    organization = _require_editor(actor, topic.organization_id)
+    try:
+        with transaction.atomic():
+            locked = Topic.objects.select_for_update().get(pk=topic.pk)
+            changed = _clean_topic(organization, locked, data)
+            if changed:
+                locked.save(update_fields=["name", "slug", "position"])
+                audit.record(action="procedure_topic.update", actor=actor, organization=organization, obj=locked,
+                             ip=ip, data={"changed": changed})
+    except IntegrityError:
+        raise ValidationError(_topic_taken(topic)) from None
+    return locked
+
+
+def topic_delete(*, actor: Any, topic: Topic, ip: str | None = None) -> None:
+    """Delete a topic no procedure uses; one still in use raises ``TopicInUseError`` and changes nothing."""
+    organization = _require_editor(actor, topic.organization_id)
+    with transaction.atomic():
+        locked = Topic.objects.select_for_update().get(pk=topic.pk)
+        used = Procedure.objects.filter(topic=locked).count()
+        if used:
+            raise TopicInUseError(ngettext(
+                "The topic %(name)s cannot be deleted: %(n)s procedure uses it. Move it to another topic first.",
+                "The topic %(name)s cannot be deleted: %(n)s procedures use it. Move them to another topic first.",
+                used) % {"name": locked.name, "n": used})
+        audit.record(action="procedure_topic.delete", actor=actor, organization=organization, obj=locked, ip=ip,
+                     data={"name": locked.name, "slug": locked.slug, "position": locked.position})
+        locked.delete()
 
 
 # --- monthly transactions -------------------------------------------------------------------------------------

@@ -26,10 +26,11 @@ from folio.procedures.forms import (
     PlanForm,
     ProcedureForm,
     SettingsForm,
+    TopicForm,
     TransactionsForm,
     VersionForm,
 )
-from folio.procedures.models import PlanState, Procedure, TransactionChannel
+from folio.procedures.models import PlanState, Procedure, Topic, TransactionChannel
 from folio.procedures.text import lines
 from folio.registry.views import staff_required
 
@@ -302,6 +303,79 @@ def plan_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "days_before": procedure.actual_deadline_days or procedure.legal_deadline_days})
     return render(request, "procedures/plan_form.html", {"procedure": procedure, "plan": plan, "form": form},
                   status=status)
+
+
+# --- catalogue topics ----------------------------------------------------------------------------------------
+
+def _topic_data(form: TopicForm) -> dict[str, Any]:
+    return {"name": form.cleaned_data["name"], "slug": form.cleaned_data["slug"] or "",
+            "position": form.cleaned_data["position"]}
+
+
+def _get_topic(request: AuthedHttpRequest, pk: int) -> Topic:
+    _require_editor(request)
+    topic = selectors.topic_get(request.user, pk)
+    if topic is None:
+        raise Http404(_("Topic not found."))
+    return topic
+
+
+@staff_required
+def topics(request: AuthedHttpRequest) -> HttpResponse:
+    """The organization's catalogue topics, with how many procedures use each, and the form to add one."""
+    _require_editor(request)
+    status = 200
+    if request.method == "POST":
+        form = TopicForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                topic = services.topic_create(actor=request.user, data=_topic_data(form), ip=client_ip(request))
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Topic %(name)s added.") % {"name": topic.name})
+                return redirect("procedures:topics")
+    else:
+        form = TopicForm()
+    return render(request, "procedures/topics.html", {
+        "topics": list(selectors.topics_with_counts(request.user)), "form": form,
+        "org": request.user.organization}, status=status)
+
+
+@staff_required
+def topic_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    topic = _get_topic(request, pk)
+    status = 200
+    if request.method == "POST":
+        form = TopicForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                services.topic_update(actor=request.user, topic=topic, data=_topic_data(form), ip=client_ip(request))
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Topic saved."))
+                return redirect("procedures:topics")
+    else:
+        form = TopicForm(initial={"name": topic.name, "slug": topic.slug, "position": topic.position})
+    return render(request, "procedures/topic_form.html", {"topic": topic, "form": form, "delete_error": ""},
+                  status=status)
+
+
+@staff_required
+@require_POST
+def topic_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    topic = _get_topic(request, pk)
+    try:
+        services.topic_delete(actor=request.user, topic=topic, ip=client_ip(request))
+    except services.TopicInUseError as exc:
+        form = TopicForm(initial={"name": topic.name, "slug": topic.slug, "position": topic.position})
+        return render(request, "procedures/topic_form.html", {"topic": topic, "form": form,
+                                                              "delete_error": exc.message}, status=409)
+    messages.success(request, _("Topic %(name)s deleted.") % {"name": topic.name})
+    return redirect("procedures:topics")
 
 
 # --- export and import -------------------------------------------------------------------------------------------

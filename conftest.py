@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -124,3 +124,20 @@ class World:
 @pytest.fixture
 def world(db: Any) -> World:
     return World()
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[Any]:
+    """A real SMTP server on loopback (aiosmtpd) that Django's mail goes to; yields its Inbox."""
+    from aiosmtpd.controller import Controller
+
+    from folio.core.testing import Inbox, free_port, smtp_settings
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        smtp_settings(settings, controller.port)
+        yield inbox
+    finally:
+        controller.stop()

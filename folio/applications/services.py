@@ -39,7 +39,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -70,6 +69,7 @@ from folio.audit import services as audit
 from folio.case_files import permissions as cf_perms
 from folio.case_files import services as cf_services
 from folio.case_files.models import ActorRelation, ActorType, CaseFile, IndexEntry, Origin
+from folio.core.counters import take_next
 from folio.core.rut import Rut
 from folio.files.inspect import FileRejected, inspect_bytes
 from folio.files.models import StoredFile
@@ -184,20 +184,9 @@ def deadline(organization: Any, days: int, *, start: dt.date | None = None) -> d
 
 
 def next_number(*, organization: Any, year: int) -> int:
-    """Take the next application number of the year (registry.services.next_number's pattern): the UPDATE locks
-    the counter row until commit, so concurrent submissions queue and numbers stay unique and gap-free."""
-    updated = ApplicationCounter.objects.filter(organization=organization, year=year).update(
-        last_value=F("last_value") + 1)
-    if not updated:
-        try:
-            with transaction.atomic():
-                ApplicationCounter.objects.create(organization=organization, year=year, last_value=1)
-            return 1
-        except IntegrityError:
-            ApplicationCounter.objects.filter(organization=organization, year=year).update(
-                last_value=F("last_value") + 1)
-    return ApplicationCounter.objects.get(organization=organization, year=year).last_value
-
+    """Take the next application number of the year, inside the submission's transaction
+    (core.counters.take_next)."""
+    return take_next(ApplicationCounter, organization=organization, year=year)
 
 def format_number(year: int, number: int) -> str:
     return f"SOL-{year}-{number:06d}"

@@ -15,8 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +38,7 @@ from folio.case_files.models import (
     Party,
 )
 from folio.case_files.selectors import OBJECT_TYPE, all_entries
+from folio.core.counters import take_next
 from folio.core.rut import Rut
 from folio.files.models import StoredFile
 from folio.files.services import FileRejected, atomic_with_files, file_store
@@ -164,20 +165,8 @@ class EntryInput:
 # --- helpers -----------------------------------------------------------------------------------------
 
 def next_number(*, organization: Any, year: int) -> int:
-    """Take the next IUIe number of the year (registry.services.next_number's pattern): the UPDATE locks
-    the counter row until commit, so concurrent openings queue and numbers stay unique and gap-free."""
-    updated = CaseFileCounter.objects.filter(organization=organization, year=year).update(
-        last_value=F("last_value") + 1)
-    if not updated:
-        try:
-            with transaction.atomic():
-                CaseFileCounter.objects.create(organization=organization, year=year, last_value=1)
-            return 1
-        except IntegrityError:
-            CaseFileCounter.objects.filter(organization=organization, year=year).update(
-                last_value=F("last_value") + 1)
-    return CaseFileCounter.objects.get(organization=organization, year=year).last_value
-
+    """Take the next IUIe number of the year, inside the transaction that uses it (core.counters.take_next)."""
+    return take_next(CaseFileCounter, organization=organization, year=year)
 
 def format_iuie(year: int, number: int) -> str:
     return f"EXP-{year}-{number:06d}"

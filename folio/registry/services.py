@@ -9,11 +9,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from folio.audit import services as audit
+from folio.core.counters import take_next
 from folio.files.models import OcrStatus
 from folio.files.services import atomic_with_files, file_store
 from folio.organizations.calendar import BusinessCalendar
@@ -90,23 +90,8 @@ class RegistrationInput:
 # --- numbering ------------------------------------------------------------------------------------
 
 def next_number(*, organization: Any, book: str, year: int) -> int:
-    """Take the next number of a book. Must run inside the transaction that uses it: if that transaction
-    rolls back, so does the increment, and no number is lost."""
-    updated = Counter.objects.filter(organization=organization, book=book, year=year).update(
-        last_value=F("last_value") + 1
-    )
-    if not updated:
-        try:
-            with transaction.atomic():
-                Counter.objects.create(organization=organization, book=book, year=year, last_value=1)
-            return 1
-        except IntegrityError:
-            Counter.objects.filter(organization=organization, book=book, year=year).update(
-                last_value=F("last_value") + 1
-            )
-    # The UPDATE above holds the row lock until commit: concurrent takers wait, then see our value.
-    return Counter.objects.get(organization=organization, book=book, year=year).last_value
-
+    """Take the next number of a book, inside the transaction that uses it (see core.counters.take_next)."""
+    return take_next(Counter, organization=organization, book=book, year=year)
 
 def format_folio(book: str, year: int, number: int) -> str:
     return f"{book}-{year}-{number:06d}"

@@ -5,12 +5,11 @@ PostgreSQL row locks)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connection
 
 from folio.accounts.models import User
 from folio.applications import documents, services
@@ -19,36 +18,11 @@ from folio.applications.tests.apphelpers import answers, make_definition
 from folio.audit.selectors import verify_chains
 from folio.case_files.models import CaseFile
 from folio.core.rut import check_digit
+from folio.core.testing import run_in_threads
 
 THREADS = 8
 EACH = 3
 
-
-def _run_in_threads(work: Callable[[int], Any], count: int) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def target(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            out = work(i)
-            with lock:
-                results.append(out)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a submitting thread hung"
-    return results, errors
 
 
 class Doomed(RuntimeError):
@@ -96,7 +70,7 @@ def test_concurrent_submissions_take_unique_gap_free_numbers(world: Any, pdf_byt
             numbers.append(app.number)
         return numbers
 
-    results, errors = _run_in_threads(work, THREADS)
+    results, errors = run_in_threads(work, THREADS)
     assert errors == []
     numbers = sorted(int(n[-6:]) for batch in results for n in batch)
     done = THREADS * EACH - len(doomed_runs)

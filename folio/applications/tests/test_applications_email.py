@@ -8,12 +8,8 @@ import email
 import email.policy
 import hashlib
 import io
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 
@@ -21,46 +17,8 @@ from folio.applications import services
 from folio.applications.models import ApplicationNotification, CorrectionRequest, NotificationStatus
 from folio.applications.tests.apphelpers import FIELDS, answers, citizen, make_definition, submit, uploads
 from folio.audit.models import AuditEvent
+from folio.core.testing import Inbox, free_port, smtp_settings
 from folio.files.services import file_open
-
-
-@dataclass
-class Inbox:
-    messages: list[tuple[str, list[str], email.message.EmailMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _smtp_settings(settings: Any, port: int) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        _smtp_settings(settings, controller.port)
-        yield inbox
-    finally:
-        controller.stop()
 
 
 def _body(message: email.message.EmailMessage) -> str:
@@ -140,7 +98,7 @@ def test_abandonment_and_withdrawal_are_mailed(world: Any, smtp: Inbox, pdf_byte
 
 def test_smtp_down_keeps_the_milestone_and_records_the_failure(world: Any, settings: Any, pdf_bytes: Any,
                                                                django_capture_on_commit_callbacks: Any) -> None:
-    _smtp_settings(settings, _free_port())  # nothing listens there
+    smtp_settings(settings, free_port())  # nothing listens there
     with django_capture_on_commit_callbacks(execute=True):
         app = submit(world, make_definition(world), pdf_bytes)
     assert app.state == "submitted"
@@ -169,16 +127,16 @@ def test_failed_notifications_are_retried_until_delivered_and_then_left_alone(
 
     from folio.applications.tasks import MAX_ATTEMPTS
 
-    _smtp_settings(settings, _free_port())  # SMTP down when the application is filed
+    smtp_settings(settings, free_port())  # SMTP down when the application is filed
     with django_capture_on_commit_callbacks(execute=True):
         app = submit(world, make_definition(world), pdf_bytes)
     notification = ApplicationNotification.objects.get(application=app)
     assert notification.status == NotificationStatus.FAILED
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        _smtp_settings(settings, controller.port)
+        smtp_settings(settings, controller.port)
         out = io.StringIO()
         call_command("applications_retry_notifications", stdout=out)
         assert "1 notification(s) retried; 0 still failed" in out.getvalue()

@@ -3,16 +3,15 @@ is unique and the book has no gaps (SQLite WAL + BEGIN IMMEDIATE, PostgreSQL row
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from folio.accounts.models import User
 from folio.audit.models import AuditEvent
 from folio.audit.selectors import verify_chains
+from folio.core.testing import run_in_threads
 from folio.registry import services
 from folio.registry.models import Counter, Registration
 from folio.registry.tests.servicehelpers import data, text_doc
@@ -20,33 +19,6 @@ from folio.registry.tests.servicehelpers import data, text_doc
 THREADS = 8
 EACH = 5
 
-
-def _run_in_threads(work: Callable[[int], Any], count: int) -> tuple[list[Any], list[BaseException]]:
-    """Run ``work(i)`` in ``count`` threads released together; each thread has its own connection."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def target(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            out = work(i)
-            with lock:
-                results.append(out)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a registering thread hung"
-    return results, errors
 
 
 @pytest.mark.django_db(transaction=True)
@@ -69,7 +41,7 @@ def test_concurrent_registrations_get_unique_gap_free_numbers(world: Any) -> Non
             made.append((reg.number, reg.folio))
         return made
 
-    results, errors = _run_in_threads(work, THREADS)
+    results, errors = run_in_threads(work, THREADS)
     assert errors == []
     numbers = sorted(n for batch in results for n, _folio in batch)
     assert numbers == list(range(1, THREADS * EACH + 1))
@@ -96,7 +68,7 @@ def test_concurrent_double_submission_registers_once(world: Any) -> None:
             return 0
         return reg.pk
 
-    results, errors = _run_in_threads(work, 6)
+    results, errors = run_in_threads(work, 6)
     assert errors == []
     reg = Registration.objects.get(organization=world.lota)
     # Every request either got the one registration or was told it was already registered.

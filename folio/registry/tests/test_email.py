@@ -3,60 +3,15 @@ the Message-ID kept as delivery evidence, routing notices to the unit, and a dea
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
 from django.test import Client
 
 from folio.audit.models import AuditEvent
+from folio.core.testing import Inbox, free_port, smtp_settings
 from folio.registry import services
 from folio.registry.models import Registration, RegistrationStatus
 from folio.registry.tests.webhelpers import incoming
-
-
-@dataclass
-class Inbox:
-    messages: list[tuple[str, list[str], email.message.EmailMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _smtp_settings(settings: Any, port: int) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        _smtp_settings(settings, controller.port)
-        yield inbox
-    finally:
-        controller.stop()
 
 
 def _outgoing(world: Any, pdf_bytes: Any, *, email_address: str = "vecina@example.cl") -> Registration:
@@ -151,7 +106,7 @@ def test_routing_notifies_the_unit_by_email(world: Any, smtp: Inbox, django_capt
 
 def test_smtp_down_keeps_the_dispatch_and_records_the_failure(world: Any, settings: Any, pdf_bytes: Any,
                                                               django_capture_on_commit_callbacks: Any) -> None:
-    _smtp_settings(settings, _free_port())  # nothing listens there
+    smtp_settings(settings, free_port())  # nothing listens there
     out = _outgoing(world, pdf_bytes)
     reg = incoming(world.clerk)
     client = Client()

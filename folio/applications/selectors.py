@@ -169,8 +169,23 @@ def application_get(user: Any, pk: int) -> Application | None:
     read it, so ids of other organizations reveal nothing."""
     return (applications_visible_to(user)
             .select_related("organization", "procedure", "definition", "unit", "case_file", "applicant", "filed_by",
-                            "certificate", "resolution_entry")
+                            "certificate__document", "resolution_entry")
             .filter(pk=pk).first())
+
+
+def application_document(application: Application, entry_id: int) -> IndexEntry | None:
+    """A document the application itself brought into its expediente (not any other entry of that expediente),
+    for staff who already may read the application."""
+    if application.case_file_id is None:
+        return None
+    return (IndexEntry.objects.filter(pk=entry_id, case_file_id=application.case_file_id,
+                                      source_reference=f"applications.application:{application.pk}")
+            .select_related("file").first())
+
+
+def published_definition_exists(organization_id: int | None, definition_id: int) -> bool:
+    return FormDefinition.objects.filter(pk=definition_id, organization_id=organization_id or 0,
+                                         state=DefinitionState.PUBLISHED).exists()
 
 
 OPEN_STATES = (ApplicationState.SUBMITTED, ApplicationState.IN_PROGRESS, ApplicationState.CORRECTION_REQUESTED)

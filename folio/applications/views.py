@@ -519,9 +519,7 @@ def staff_document(request: AuthedHttpRequest, pk: int, entry_id: int) -> FileRe
     """A document the application brought into its expediente, for staff who may read the application (the units
     asked for a report included); every read is in the expediente's access log."""
     app = _staff_app(request, pk)
-    entry = (IndexEntry.objects.filter(pk=entry_id, case_file_id=app.case_file_id,
-                                       source_reference=f"{services.OBJECT_TYPE}:{app.pk}")
-             .select_related("file").first())
+    entry = selectors.application_document(app, entry_id)
     if entry is None or app.case_file is None:
         raise Http404(_("Document not found."))
     cf_services.case_file_access_record(actor=request.user, case_file=app.case_file, what="application:download",
@@ -533,12 +531,9 @@ def staff_document(request: AuthedHttpRequest, pk: int, entry_id: int) -> FileRe
 def staff_certificate(request: AuthedHttpRequest, pk: int) -> FileResponse:
     app = _staff_app(request, pk)
     record = app.certificate
-    if record is None or record.document_id is None:
+    if record is None or record.document is None:
         raise Http404(_("This application has no certificate yet."))
-    from folio.files.models import StoredFile
-
-    stored = StoredFile.objects.get(pk=record.document_id)
-    return FileResponse(file_open(stored), content_type="application/pdf", as_attachment=True,
+    return FileResponse(file_open(record.document), content_type="application/pdf", as_attachment=True,
                         filename=f"certificado-{app.number}.pdf")
 
 
@@ -601,9 +596,7 @@ def counter_list(request: AuthedHttpRequest) -> HttpResponse:
 def counter_new(request: AuthedHttpRequest, definition_id: int) -> HttpResponse:
     match = [(p, d) for p, d in selectors.counter_procedures(request.user) if d.pk == definition_id]
     if not match:
-        exists = FormDefinition.objects.filter(pk=definition_id, organization_id=request.user.organization_id or 0,
-                                               state="published").exists()
-        if exists:
+        if selectors.published_definition_exists(request.user.organization_id, definition_id):
             raise PermissionDenied(_("You cannot file applications for this procedure on a citizen's behalf."))
         raise Http404(_("This procedure takes no applications."))
     procedure, definition = match[0]

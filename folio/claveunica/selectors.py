@@ -43,6 +43,13 @@ def config_for(organization: Any) -> ClaveUnicaConfig | None:
     return ClaveUnicaConfig.objects.filter(organization=organization).first()
 
 
+def config_of(organization_id: int | None) -> ClaveUnicaConfig | None:
+    """The configuration of an organization known by id (from the session), with its organization."""
+    if not organization_id:
+        return None
+    return ClaveUnicaConfig.objects.select_related("organization").filter(organization_id=organization_id).first()
+
+
 def enabled_configs() -> QuerySet[ClaveUnicaConfig]:
     """Organizations where citizens can sign in with ClaveÚnica now."""
     return (ClaveUnicaConfig.objects.select_related("organization")

@@ -124,7 +124,7 @@ def callback(request: HttpRequest) -> HttpResponse:
                                  "did not start here. Nobody was signed in; start again."), 400,
                       retry_url=reverse("claveunica:login"))
     staff = bool(attempt.get("staff"))
-    config = ClaveUnicaConfig.objects.select_related("organization").filter(organization_id=attempt["org"]).first()
+    config = selectors.config_of(attempt["org"])
     retry_url = selectors.claveunica_login_url(config.organization if config else None, attempt.get("next"),
                                                staff=staff)
     error = request.GET.get("error")
@@ -169,7 +169,7 @@ def logout_through_provider(request: HttpRequest) -> HttpResponse | None:
     session = selectors.claveunica_session(request)
     if session is None:
         return None
-    config = ClaveUnicaConfig.objects.filter(organization_id=session.organization_id).first()
+    config = selectors.config_of(session.organization_id)
     auth_logout(request)
     if config is None:
         return None

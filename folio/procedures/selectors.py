@@ -79,6 +79,17 @@ def procedure_get(user: Any, pk: int) -> Procedure | None:
             .filter(pk=pk).first())
 
 
+def procedure_in_own_organization(user: Any, pk: int) -> bool:
+    """Whether the procedure exists in the user's organization (to tell a 403 from a 404)."""
+    return Procedure.objects.filter(pk=pk, organization_id=getattr(user, "organization_id", None) or 0).exists()
+
+
+def hand_entered_transactions(procedure: Procedure, year: int) -> dict[str, int | None]:
+    """The figures entered by hand for a year, keyed as the transactions form names its fields."""
+    return {f"m{r.month}_{r.channel}": r.count
+            for r in MonthlyTransactions.objects.filter(procedure=procedure, year=year)}
+
+
 @dataclass
 class InventoryFilters:
     q: str = ""

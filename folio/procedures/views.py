@@ -70,7 +70,7 @@ def _get(request: AuthedHttpRequest, pk: int, *, edit: bool = False) -> Procedur
     organization they may not read or change is a 403."""
     procedure = selectors.procedure_get(request.user, pk)
     if procedure is None:
-        if Procedure.objects.filter(pk=pk, organization_id=request.user.organization_id or 0).exists():
+        if selectors.procedure_in_own_organization(request.user, pk):
             _require_reader(request)
         raise Http404(_("Procedure not found."))
     if edit:
@@ -259,11 +259,7 @@ def transactions_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         else:
             status = 400
     else:
-        from folio.procedures.models import MonthlyTransactions
-
-        initial = {f"m{r.month}_{r.channel}": r.count for r in
-                   MonthlyTransactions.objects.filter(procedure=procedure, year=year)}
-        form = TransactionsForm(initial=initial, year=year)
+        form = TransactionsForm(initial=selectors.hand_entered_transactions(procedure, year), year=year)
     folio_months = {m for m, f in figures.items() if f.source == "folio"}
     return render(request, "procedures/transactions.html", {
         "procedure": procedure, "form": form, "year": year, "online": online, "channels": TransactionChannel.choices,
